@@ -1,0 +1,131 @@
+"""Built-in commands: ``make`` (the default), ``ingest``, ``plugins`` and ``stages``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["register"]
+
+Sources = Annotated[list[str], typer.Argument(help="URL, PDF, text/Markdown file, script file, or - for stdin.", show_default=False)]
+Language = Annotated[str | None, typer.Option("-l", "--language", help="Episode language: en or zh (guessed when omitted).")]
+Output = Annotated[Path | None, typer.Option("-o", "--output", help="Folder that holds one sub-folder per episode [default: ./podcasts].")]
+ConfigFile = Annotated[Path | None, typer.Option("--config", help="podcast.toml to read [default: ./podcast.toml if present].")]
+Sets = Annotated[list[str] | None, typer.Option("--set", help="Stage option KIND.NAME.KEY=VALUE (repeatable).")]
+StageSel = Annotated[list[str] | None, typer.Option("--stage", help="Choose an implementation: KIND=NAME (repeatable).")]
+Voices = Annotated[list[str] | None, typer.Option("--voice", help='Voice per speaker: S1=PRESET or S1=ref.wav:"exact transcript".')]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else there.")]
+Private = Annotated[bool, typer.Option("--allow-private-urls", help="Allow URLs that resolve to private, loopback or link-local addresses.")]
+ALLOW_PRIVATE = "ingest.url.allow_private=true"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the built-in commands to ``app``."""
+    app.command("make", help="Turn SOURCE… into a finished episode (the default command).")(make)
+    app.command("ingest", help="Extract a document and print it as Markdown (or JSON).")(ingest)
+    app.command("plugins", help="List installed plugins with versions, hooks and stages.")(plugins)
+    app.command("stages", help="List stage implementations and their options.")(stages)
+    app.callback(invoke_without_command=True)(_root)
+
+
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show versions and exit.", is_eager=True)] = False,
+) -> None:
+    if version:
+        from importlib.metadata import version as dist_version
+
+        typer.echo(f"podcast-gen {dist_version('podcast-gen')}")
+        raise typer.Exit()
+
+
+def make(
+    sources: Sources,
+    language: Language = None,
+    output: Output = None,
+    writer: Annotated[str | None, typer.Option("--writer", help="Script writer: auto, offline, openai, gemini, …")] = None,
+    synth: Annotated[str | None, typer.Option("--synth", help="Synthesizer: auto, espeak, moss-ttsd, …")] = None,
+    minutes: Annotated[float | None, typer.Option("--minutes", help="Target episode length in minutes [default: 8].")] = None,
+    config_file: ConfigFile = None,
+    sets: Sets = None,
+    stage: StageSel = None,
+    voice: Voices = None,
+    allow_private_urls: Private = False,
+    lock_timeout: Annotated[float | None, typer.Option("--lock-timeout", help="Seconds to wait for another run on the same episode.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Stop after this stage kind (e.g. write).")] = None,
+    as_json: Json = False,
+) -> None:
+    from ..api import episode_summary, make_episode
+    from .reporter import reporting
+
+    overrides = {"language": language, "output": output, "write": writer, "synthesize": synth, "minutes": minutes, "lock_timeout": lock_timeout}
+    config = _config(config_file, sets, allow_private_urls, stage=stage, voices=voice, overrides=overrides)
+    with reporting(quiet=False):
+        episode = make_episode(sources, config, until=until)
+    summary = episode_summary(episode)
+    _emit(summary, as_json, lambda s: s["audio"] or s["episode_dir"])
+
+
+def ingest(
+    sources: Sources,
+    language: Language = None,
+    config_file: ConfigFile = None,
+    sets: Sets = None,
+    allow_private_urls: Private = False,
+    as_json: Json = False,
+) -> None:
+    from ..api import ingest as ingest_document
+    from ..serialize import to_jsonable
+
+    config = _config(config_file, sets, allow_private_urls, overrides={"language": language})
+    document = ingest_document(sources, config)
+    payload = {**to_jsonable(document), "text": document.text, "hash": document.hash}
+    _emit(payload, as_json, lambda d: f"# {d['title']}\n\n{d['text']}")
+
+
+def plugins(as_json: Json = False) -> None:
+    from ..api import plugin_listing
+
+    rows = plugin_listing()
+    _emit({"plugins": rows}, as_json, lambda p: "\n".join(_plugin_line(r) for r in p["plugins"]))
+
+
+def stages(
+    options: Annotated[bool, typer.Option("--options", help="Also list each stage's options.")] = False,
+    as_json: Json = False,
+) -> None:
+    from ..api import stage_listing
+
+    rows = stage_listing()
+    _emit({"stages": rows}, as_json, lambda p: "\n".join(_stage_lines(r, options) for r in p["stages"]))
+
+
+# ── helpers ─────────────────────────────────────────────────────────────────────
+
+
+def _config(config_file: Path | None, sets: list[str] | None, allow_private: bool, **kwargs: Any) -> Any:
+    from ..config import load_config
+
+    extra = [ALLOW_PRIVATE] if allow_private else []
+    return load_config(config_file, sets=[*extra, *(sets or [])], stages=kwargs.pop("stage", None) or (), voices=kwargs.pop("voices", None) or (), **kwargs)
+
+
+def _emit(payload: dict[str, Any], as_json: bool, human: Any) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        typer.echo(human(payload))
+
+
+def _plugin_line(row: dict[str, Any]) -> str:
+    stages = ", ".join(row["stages"]) or "-"
+    return f"{row['name']} {row['version']}{' (built-in)' if row['builtin'] else ''}\n  hooks: {', '.join(row['hooks'])}\n  stages: {stages}"
+
+
+def _stage_lines(row: dict[str, Any], with_options: bool) -> str:
+    lines = [f"{row['kind']}.{row['name']:<14} {row['summary']}  [{row['plugin']}]"]
+    if with_options:
+        lines += [f"    {o['name']} ({o['type']}, default {o['default']!r}): {o['help']}" for o in row["options"]]
+    return "\n".join(lines)

@@ -1,0 +1,408 @@
+"""The synthesis engine interface and the pipeline-owned synthesis stage.
+
+Engines come in two shapes:
+
+* :class:`TurnEngine` renders one turn at a time (espeak, Piper, CosyVoice, cloud TTS);
+* :class:`DialogueEngine` renders a block of turns in one call (MOSS-TTSD, ZipVoice-Dialog).
+
+Engines only turn text into audio.  The stage around them (built by :func:`stage_for_engine`
+for every registered engine) checks capabilities before any work, packs turns into blocks
+within the engine's limits, carries the tail of the previous block (audio + transcript) into
+the next block as its prompt, caches every clip under a hash of (engine, settings, voice,
+text, prompt), resamples to one rate with soxr and records exact turn spans.
+
+Reads ``Episode.normalized`` (or ``script``); writes ``Episode.rendering``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .errors import SynthesisError
+from .models import Clip, Episode, Rendering, Script, Speaker, Turn, Voice, content_hash
+from .options import option
+from .stage import Stage, StageContext
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "Audio",
+    "Block",
+    "BlockAudio",
+    "Capabilities",
+    "DialogueEngine",
+    "DialogueOptions",
+    "Engine",
+    "Prompt",
+    "SynthesisStage",
+    "TurnEngine",
+    "pack_blocks",
+    "stage_for_engine",
+]
+
+# Speaking rates used to estimate durations before synthesis (characters per second).
+CHARS_PER_SECOND = {"en": 14.0, "zh": 4.5}
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an engine can do, declared up front and checked before any work.
+
+    ``max_seconds_per_call``/``max_chars_per_call`` bound one block; ``normalizer`` names the
+    text-normalization profile the engine expects; ``needs_reference`` means it cannot speak
+    without a reference voice (MOSS-TTSD v0.7).
+    """
+
+    languages: frozenset[str]
+    sample_rate: int
+    dialogue_native: bool = False
+    max_speakers: int = 2
+    cloning: bool = False
+    needs_ref_text: bool = False
+    needs_reference: bool = False
+    presets: tuple[str, ...] = ()
+    max_seconds_per_call: float | None = None
+    max_chars_per_call: int | None = None
+    channels: int = 1
+    streaming: bool = False
+    device: str = "cpu"
+    licence: str = ""
+    commercial_ok: bool | None = None
+    normalizer: str = "podcast"
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """Engine output: float32 ``samples`` shaped ``(n,)`` or ``(channels, n)`` at ``sample_rate`` Hz."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[-1] / float(self.sample_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """The previous block's tail: its audio and the turns spoken in it."""
+
+    audio: Audio
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Turns rendered in one engine call; ``turn_ids`` index into the script."""
+
+    index: int
+    turns: tuple[Turn, ...]
+    turn_ids: tuple[int, ...]
+    language: str
+    voices: Mapping[str, Voice]
+    prompt: Prompt | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockAudio:
+    """A rendered block; ``spans[i]`` is ``(start, end)`` seconds of ``block.turns[i]``
+    inside the audio, or ``None`` when the engine cannot tell (then estimated)."""
+
+    audio: Audio
+    spans: tuple[tuple[float, float], ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _NoOptions:
+    """This engine has no options."""
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueOptions:
+    """Options every dialogue engine shares (subclass to add your own)."""
+
+    block_seconds: float = option(120.0, "longest block (seconds of speech) per engine call")
+    carry_seconds: float = option(10.0, "seconds of the previous block carried as the next prompt (0 = off)")
+
+
+class Engine:
+    """Base of all engines.  Heavy imports and model loading belong in :meth:`load`."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    Options: ClassVar[type] = _NoOptions
+
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    def capabilities(self) -> Capabilities:
+        raise NotImplementedError
+
+    @classmethod
+    def unavailable(cls, options: Any) -> str | None:
+        """Why this engine cannot run here (missing GPU or weights), or ``None``.  Used by
+        ``--synth auto``; must be cheap and must not import heavy packages."""
+        return None
+
+    def check(self, script: Script) -> None:
+        """Refuse early (missing files, bad voices).  Raise SynthesisError/MissingModelError."""
+
+    def load(self) -> None:
+        """Load models; called once before the first uncached clip."""
+
+    def close(self) -> None:
+        """Release models and devices."""
+
+    def settings_key(self) -> str:
+        """Hash of everything in the options that changes the sound."""
+        from .serialize import to_jsonable
+
+        return content_hash(self.name, self.version, json.dumps(to_jsonable(self.options), sort_keys=True))
+
+
+class TurnEngine(Engine):
+    """An engine that renders one turn per call."""
+
+    def synthesize_turn(self, turn: Turn, voice: Voice, language: str) -> Audio:
+        raise NotImplementedError
+
+
+class DialogueEngine(Engine):
+    """An engine that renders a block of turns (a dialogue) per call."""
+
+    Options: ClassVar[type] = DialogueOptions
+
+    def synthesize_block(self, block: Block) -> BlockAudio:
+        raise NotImplementedError
+
+
+# ── packing ─────────────────────────────────────────────────────────────────────
+
+
+def estimate_seconds(text: str, language: str) -> float:
+    """Rough speech duration of ``text`` (for block packing before synthesis)."""
+    return len(text) / CHARS_PER_SECOND.get(language, CHARS_PER_SECOND["en"])
+
+
+def pack_blocks(
+    turns: tuple[Turn, ...], language: str, max_seconds: float | None, max_chars: int | None
+) -> list[tuple[int, ...]]:
+    """Group turn indices into consecutive blocks that stay within both limits.
+
+    Blocks split only at turn boundaries; a single turn over a limit gets a block of its own.
+    """
+    blocks: list[tuple[int, ...]] = []
+    current: list[int] = []
+    seconds = chars = 0.0
+    for index, turn in enumerate(turns):
+        t_sec, t_chars = estimate_seconds(turn.text, language), len(turn.text)
+        over = (max_seconds is not None and seconds + t_sec > max_seconds) or (
+            max_chars is not None and chars + t_chars > max_chars
+        )
+        if current and over:
+            blocks.append(tuple(current))
+            current, seconds, chars = [], 0.0, 0.0
+        current.append(index)
+        seconds, chars = seconds + t_sec, chars + t_chars
+    if current:
+        blocks.append(tuple(current))
+    return blocks
+
+
+def estimate_spans(turns: tuple[Turn, ...], duration: float) -> tuple[tuple[float, float], ...]:
+    """Split ``duration`` across turns in proportion to their text length."""
+    weights = [max(len(t.text), 1) for t in turns]
+    total, start, spans = float(sum(weights)), 0.0, []
+    for weight in weights:
+        end = start + duration * weight / total
+        spans.append((start, end))
+        start = end
+    return tuple(spans)
+
+
+# ── the stage ───────────────────────────────────────────────────────────────────
+
+
+class SynthesisStage(Stage):
+    """Synthesize the (normalized) script with one engine; see the module docstring."""
+
+    kind: ClassVar[str] = "synthesize"
+    reads: ClassVar[tuple[str, ...]] = ("normalized", "script")
+    writes: ClassVar[tuple[str, ...]] = ("rendering",)
+    engine_cls: ClassVar[type[Engine]] = Engine
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.engine = self.engine_cls(self.options)
+
+    def capabilities(self) -> Capabilities:
+        return self.engine.capabilities()
+
+    def run(self, episode: Episode, ctx: StageContext) -> Episode:
+        script = episode.normalized or episode.script
+        if script is None:
+            raise SynthesisError("nothing to synthesize: the episode has no script")
+        self._check(script)
+        run_dir = ctx.require_run_dir()
+        renderer = _Renderer(self.engine, script, run_dir, ctx)
+        try:
+            clips = renderer.render()
+        finally:
+            self.engine.close()
+        rendering = Rendering(self.name, renderer.rate, tuple(clips))
+        details = {"engine": self.name, "clips": len(clips), "synthesized": renderer.synthesized, "reused": len(clips) - renderer.synthesized}
+        return replace(episode, rendering=rendering).with_meta(**{"synthesize.details": details})
+
+    def _check(self, script: Script) -> None:
+        caps = self.capabilities()
+        if script.language not in caps.languages:
+            supported = ", ".join(sorted(caps.languages))
+            raise SynthesisError(f"{self.name} does not speak {script.language!r} (it speaks {supported}); choose another --synth")
+        used = {t.speaker for t in script.turns}
+        if len(used) > caps.max_speakers:
+            raise SynthesisError(f"{self.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}")
+        if caps.needs_reference:
+            missing = [s.id for s in _speakers(script) if s.id in used and s.voice.ref_audio is None]
+            if missing:
+                raise SynthesisError(
+                    f"{self.name} needs a reference voice for {', '.join(missing)}; "
+                    'pass --voice S1=ref.wav:"exact transcript" for each speaker'
+                )
+        self.engine.check(script)
+
+
+def _speakers(script: Script) -> tuple[Speaker, ...]:
+    known = {s.id: s for s in script.speakers}
+    ids = sorted({t.speaker for t in script.turns} | set(known), key=lambda s: int(s[1:]))
+    return tuple(known.get(i, Speaker(i, i)) for i in ids)
+
+
+@dataclass
+class _Renderer:
+    """Renders clips for one stage run, reusing cached clip files."""
+
+    engine: Engine
+    script: Script
+    run_dir: Any
+    ctx: StageContext
+    rate: int = 0
+    synthesized: int = 0
+    loaded: bool = False
+    voices: dict[str, Voice] = field(default_factory=dict)
+
+    def render(self) -> list[Clip]:
+        caps = self.engine.capabilities()
+        self.rate = caps.sample_rate
+        self.voices = {s.id: s.voice for s in _speakers(self.script)}
+        if isinstance(self.engine, DialogueEngine):
+            return self._render_blocks(caps)
+        return self._render_turns()
+
+    def _ensure_loaded(self) -> None:
+        if not self.loaded:
+            self.engine.load()
+            self.loaded = True
+
+    def _clip_path(self, key: str) -> Any:
+        return self.run_dir / "clips" / f"{key[:24]}.wav"
+
+    def _render_turns(self) -> list[Clip]:
+        clips, total = [], len(self.script.turns)
+        settings = self.engine.settings_key()
+        for index, turn in enumerate(self.script.turns):
+            voice = self.voices[turn.speaker]
+            key = content_hash(settings, voice.key, self.script.language, turn.speaker, turn.text)
+            path = self._clip_path(key)
+            if not path.exists():
+                self._ensure_loaded()
+                audio = self.engine.synthesize_turn(turn, voice, self.script.language)
+                self._write(path, audio)
+            clips.append(self._clip(path, (index,), None, key))
+            self.ctx.progress(index + 1, total, f"turn {index + 1}/{total}")
+        return clips
+
+    def _render_blocks(self, caps: Capabilities) -> list[Clip]:
+        options = self.engine.options
+        limit = min(filter(None, [caps.max_seconds_per_call, getattr(options, "block_seconds", None)]), default=None)
+        groups = pack_blocks(self.script.turns, self.script.language, limit, caps.max_chars_per_call)
+        settings, clips, prompt_key, prompt = self.engine.settings_key(), [], "", None
+        for number, ids in enumerate(groups):
+            turns = tuple(self.script.turns[i] for i in ids)
+            block = Block(number, turns, ids, self.script.language, self.voices, prompt)
+            voice_keys = [self.voices[t.speaker].key for t in turns]
+            key = content_hash(settings, prompt_key, self.script.language, *voice_keys, *(f"{t.speaker}:{t.text}" for t in turns))
+            clip, audio = self._block_clip(block, key)
+            clips.append(clip)
+            prompt_key, prompt = key, _carry(clip, turns, audio, getattr(options, "carry_seconds", 0.0))
+            self.ctx.progress(number + 1, len(groups), f"block {number + 1}/{len(groups)}")
+        return clips
+
+    def _block_clip(self, block: Block, key: str) -> tuple[Clip, Audio]:
+        from .audio import read_audio
+
+        path, spans_path = self._clip_path(key), self._clip_path(key).with_suffix(".json")
+        if path.exists() and spans_path.exists():
+            samples, rate = read_audio(path)
+            spans = tuple(tuple(s) for s in json.loads(spans_path.read_text()))
+            return self._clip(path, block.turn_ids, spans, key), Audio(samples, rate)
+        self._ensure_loaded()
+        result = self.engine.synthesize_block(block)
+        audio = self._write(path, result.audio)
+        spans = result.spans or estimate_spans(block.turns, audio.duration)
+        if len(spans) != len(block.turns):
+            raise SynthesisError(f"{self.engine.name} returned {len(spans)} spans for {len(block.turns)} turns")
+        from .runfiles import atomic_write_text
+
+        atomic_write_text(spans_path, json.dumps([list(s) for s in spans]))
+        return self._clip(path, block.turn_ids, spans, key), audio
+
+    def _write(self, path: Any, audio: Audio) -> Audio:
+        import numpy as np
+
+        from .audio import as_channels, resample, write_audio
+
+        samples = as_channels(audio.samples)
+        if not np.all(np.isfinite(samples)) or samples.shape[-1] == 0:
+            raise SynthesisError(f"{self.engine.name} produced empty or invalid audio")
+        samples = resample(samples, audio.sample_rate, self.rate)
+        write_audio(path, samples, self.rate)
+        self.synthesized += 1
+        return Audio(samples, self.rate)
+
+    def _clip(self, path: Any, ids: tuple[int, ...], spans: Any, key: str) -> Clip:
+        import soundfile as sf
+
+        duration = sf.info(str(path)).duration
+        return Clip(path, self.rate, ids, tuple(spans) if spans else ((0.0, duration),), key)
+
+
+def _carry(clip: Clip, turns: tuple[Turn, ...], audio: Audio, seconds: float) -> Prompt | None:
+    """The tail of a block, cut at a turn boundary, at most about ``seconds`` long."""
+    if seconds <= 0:
+        return None
+    end = clip.spans[-1][1]
+    first = len(turns) - 1
+    while first > 0 and end - clip.spans[first - 1][0] <= seconds:
+        first -= 1
+    start = int(clip.spans[first][0] * audio.sample_rate)
+    stop = int(end * audio.sample_rate)
+    return Prompt(Audio(audio.samples[..., start:stop], audio.sample_rate), turns[first:])
+
+
+def stage_for_engine(engine_cls: type[Engine]) -> type[SynthesisStage]:
+    """The synthesize stage class that wraps ``engine_cls`` (same name, version, options)."""
+    return type(
+        f"{engine_cls.__name__}Stage",
+        (SynthesisStage,),
+        {
+            "name": engine_cls.name,
+            "version": engine_cls.version,
+            "Options": engine_cls.Options,
+            "engine_cls": engine_cls,
+            "__doc__": engine_cls.__doc__,
+        },
+    )

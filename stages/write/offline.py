@@ -1,0 +1,138 @@
+"""``offline``: a deterministic two-host dialogue written without any LLM.
+
+The host opens with the title, asks about each section (one chapter per section), and the
+guest answers with that section's key sentences, picked by an extractive scorer and joined
+with connective phrases; the host adds short backchannels between the guest's points.  The
+length follows ``--minutes`` (about 150 words or 250 characters per minute).  Phrases live
+in ``prompts/offline/<language>.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, ClassVar
+
+from podcast.errors import InputError
+from podcast.models import Chapter, Document, Script, Section, Speaker, Turn
+from podcast.options import option
+from podcast.stage import StageContext
+from podcast.writing import Writer
+
+from .extract import document_terms, key_sentences, split_sentences
+
+__all__ = ["OfflineWriter"]
+
+UNITS_PER_MINUTE = {"en": 150, "zh": 250}  # words (en) or characters (zh) per minute
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineOptions:
+    """Options of the offline writer."""
+
+    max_sections: int = option(12, "at most this many sections become chapters")
+    sentences_per_turn: int = option(2, "key sentences the guest says per turn")
+
+
+def load_phrases(language: str) -> dict[str, Any]:
+    """The phrase table for ``language`` (falls back to English)."""
+    name = f"{language if language in UNITS_PER_MINUTE else 'en'}.toml"
+    text = resources.files("podcast.prompts").joinpath("offline", name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _units(text: str, language: str) -> int:
+    return len(text.replace(" ", "")) if language == "zh" else len(text.split())
+
+
+class OfflineWriter(Writer):
+    """Deterministic extractive dialogue (no key, no network)."""
+
+    name: ClassVar[str] = "offline"
+    version: ClassVar[str] = "1"
+    Options: ClassVar[type] = OfflineOptions
+
+    def write(self, document: Document, language: str, speakers: tuple[Speaker, ...], ctx: StageContext) -> Script:
+        sections = _usable_sections(document, self.options.max_sections)
+        if not sections:
+            raise InputError(f"{document.source} has no text to talk about")
+        composer = _Composer(load_phrases(language), language, speakers, document.title)
+        budget = ctx.config.minutes * UNITS_PER_MINUTE.get(language, 150)
+        per_section = max(1, int(budget / max(1, len(sections)) / (18 if language == "en" else 40)))
+        context = document_terms([s.text for s in sections], language)
+        composer.open()
+        for index, section in enumerate(sections):
+            sentences = split_sentences(section.text, language)
+            picked = key_sentences(sentences, per_section, language, context)
+            composer.section(index, section.heading, picked, self.options.sentences_per_turn)
+        composer.close(key_sentences(split_sentences(document.text, language), 1, language))
+        return Script(language, tuple(composer.turns), speakers, tuple(composer.chapters), document.title)
+
+
+def _usable_sections(document: Document, limit: int) -> list[Section]:
+    sections = [s for s in document.sections if s.text.strip()]
+    if len(sections) <= limit:
+        return sections
+    # Too many: merge neighbours so every part of the document is still covered.
+    size = -(-len(sections) // limit)
+    merged = []
+    for start in range(0, len(sections), size):
+        group = sections[start : start + size]
+        merged.append(Section(group[0].heading, "\n\n".join(s.text for s in group)))
+    return merged
+
+
+class _Composer:
+    """Accumulates turns and chapters; picks phrases round-robin so output is deterministic."""
+
+    def __init__(self, phrases: dict[str, Any], language: str, speakers: tuple[Speaker, ...], title: str) -> None:
+        self.phrases, self.language, self.title = phrases, language, title
+        self.host, self.guest = speakers[0], speakers[1]
+        self.turns: list[Turn] = []
+        self.chapters: list[Chapter] = []
+        self.counters: dict[str, int] = {}
+
+    def phrase(self, key: str, **values: str) -> str:
+        options = self.phrases[key]
+        index = self.counters.get(key, 0)
+        self.counters[key] = index + 1
+        return options[index % len(options)].format(title=self.title, host=self.host.name, guest=self.guest.name, **values)
+
+    def say(self, speaker: Speaker, text: str) -> None:
+        self.turns.append(Turn(speaker.id, text.strip()))
+
+    def open(self) -> None:
+        self.say(self.host, self.phrase("opening"))
+        self.say(self.guest, self.phrase("welcome"))
+
+    def section(self, index: int, heading: str, sentences: list[str], per_turn: int) -> None:
+        title = heading or (self.phrases["intro_heading"] if index == 0 else "")
+        self.chapters.append(Chapter(len(self.turns), title or f"Part {index + 1}"))
+        if title:
+            self.say(self.host, self.phrase("first_question" if index == 0 else "question", heading=title))
+        else:
+            self.say(self.host, self.phrase("question_untitled"))
+        for start in range(0, len(sentences), per_turn):
+            if start:
+                self.say(self.host, self.phrase("backchannel" if start // per_turn % 2 else "follow_up"))
+            body = " ".join(sentences[start : start + per_turn]) if self.language == "en" else "".join(sentences[start : start + per_turn])
+            joiner = " " if self.language == "en" else ""
+            connective = self.phrase("connective")
+            if self.language == "en":
+                body = _lower_first(body)
+            self.say(self.guest, f"{connective}{joiner}{body}")
+
+    def close(self, point: list[str]) -> None:
+        if point:
+            self.say(self.host, self.phrase("summary", point=point[0]))
+        self.say(self.host, self.phrase("closing"))
+        self.say(self.guest, self.phrase("goodbye"))
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case an ordinary capitalised first word so it can follow a connective."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].islower() and first.isalpha():
+        return text[0].lower() + text[1:]
+    return text
