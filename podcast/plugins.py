@@ -136,16 +136,18 @@ class Plugins:
 
     def _collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
         hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order (pluggy calls them in reverse)
             impl.function(register=make_register(impl.plugin_name))
 
     def get(self, kind: str, name: str) -> StageEntry:
         """The implementation ``name`` of ``kind``; unknown → error listing installed names."""
         entry = self.stages().get((kind, name))
         if entry is None:
-            installed = ", ".join(self.names(kind)) or "none"
-            label = "stage kind" if not self.names(kind) else kind
-            raise UnknownStageError(f"unknown {label} implementation {name!r}; installed: {installed}")
+            if not self.names(kind):
+                kinds = ", ".join(self.kinds())
+                raise UnknownStageError(f"no installed plugin provides a {kind!r} stage (asked for {kind}.{name}); installed kinds: {kinds}")
+            installed = ", ".join(self.names(kind))
+            raise UnknownStageError(f"unknown {kind} implementation {name!r}; installed: {installed}")
         return entry
 
     def names(self, kind: str) -> list[str]:

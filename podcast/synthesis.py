@@ -11,13 +11,20 @@ within the engine's limits, carries the tail of the previous block (audio + tran
 the next block as its prompt, caches every clip under a hash of (engine, settings, voice,
 text, prompt), resamples to one rate with soxr and records exact turn spans.
 
+Independent work goes to an engine in one batch so that engines able to render many
+requests at once (remote servers) can: every uncached turn through
+:meth:`TurnEngine.synthesize_turns`, and every uncached block through
+:meth:`DialogueEngine.synthesize_blocks` when nothing is carried (``carry_seconds = 0``:
+each block is prompted by the speakers' reference voices alone).  The defaults render one
+by one; caching, ordering and resampling stay here either way.
+
 Reads ``Episode.normalized`` (or ``script``); writes ``Episode.rendering``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -170,6 +177,12 @@ class TurnEngine(Engine):
     def synthesize_turn(self, turn: Turn, voice: Voice, language: str) -> Audio:
         raise NotImplementedError
 
+    def synthesize_turns(self, turns: Sequence[tuple[Turn, Voice]], language: str) -> Iterator[tuple[int, Audio]]:
+        """Render independent ``(turn, voice)`` pairs; yield ``(position in turns, audio)``
+        in any order.  Override to render concurrently; the default goes one by one."""
+        for position, (turn, voice) in enumerate(turns):
+            yield position, self.synthesize_turn(turn, voice, language)
+
 
 class DialogueEngine(Engine):
     """An engine that renders a block of turns (a dialogue) per call."""
@@ -178,6 +191,12 @@ class DialogueEngine(Engine):
 
     def synthesize_block(self, block: Block) -> BlockAudio:
         raise NotImplementedError
+
+    def synthesize_blocks(self, blocks: Sequence[Block]) -> Iterator[tuple[int, BlockAudio]]:
+        """Render independent blocks (none carries a prompt); yield ``(position in blocks,
+        result)`` in any order.  Override to render concurrently; the default goes one by one."""
+        for position, block in enumerate(blocks):
+            yield position, self.synthesize_block(block)
 
 
 # ── packing ─────────────────────────────────────────────────────────────────────
@@ -311,53 +330,88 @@ class _Renderer:
         return self.run_dir / "clips" / f"{key[:24]}.wav"
 
     def _render_turns(self) -> list[Clip]:
-        clips, total = [], len(self.script.turns)
-        settings = self.engine.settings_key()
-        for index, turn in enumerate(self.script.turns):
-            voice = self.voices[turn.speaker]
-            key = content_hash(settings, voice.key, self.script.language, turn.speaker, turn.text)
-            path = self._clip_path(key)
-            if not path.exists():
-                self._ensure_loaded()
-                audio = self.engine.synthesize_turn(turn, voice, self.script.language)
-                self._write(path, audio)
-            clips.append(self._clip(path, (index,), None, key))
-            self.ctx.progress(index + 1, total, f"turn {index + 1}/{total}")
-        return clips
+        settings, language, turns = self.engine.settings_key(), self.script.language, self.script.turns
+        keys = [content_hash(settings, self.voices[t.speaker].key, language, t.speaker, t.text) for t in turns]
+        missing = [i for i, key in enumerate(keys) if not self._clip_path(key).exists()]
+        self._report(len(turns) - len(missing), len(turns), "turn")
+        if missing:
+            self._ensure_loaded()
+            engine: TurnEngine = self.engine  # type: ignore[assignment]
+            jobs = [(turns[i], self.voices[turns[i].speaker]) for i in missing]
+            for done, (position, audio) in enumerate(engine.synthesize_turns(jobs, language), 1):
+                self._write(self._clip_path(keys[missing[position]]), audio)
+                self._report(len(turns) - len(missing) + done, len(turns), "turn")
+        return [self._clip(self._clip_path(key), (i,), None, key) for i, key in enumerate(keys)]
+
+    def _report(self, done: int, total: int, what: str) -> None:
+        self.ctx.progress(done, total, f"{what} {done}/{total}")
 
     def _render_blocks(self, caps: Capabilities) -> list[Clip]:
         options = self.engine.options
         limit = min(filter(None, [caps.max_seconds_per_call, getattr(options, "block_seconds", None)]), default=None)
         groups = pack_blocks(self.script.turns, self.script.language, limit, caps.max_chars_per_call)
+        carry = getattr(options, "carry_seconds", 0.0)
+        if carry <= 0:
+            return self._render_independent(groups)
         settings, clips, prompt_key, prompt = self.engine.settings_key(), [], "", None
         for number, ids in enumerate(groups):
-            turns = tuple(self.script.turns[i] for i in ids)
-            block = Block(number, turns, ids, self.script.language, self.voices, prompt)
-            voice_keys = [self.voices[t.speaker].key for t in turns]
-            key = content_hash(settings, prompt_key, self.script.language, *voice_keys, *(f"{t.speaker}:{t.text}" for t in turns))
-            clip, audio = self._block_clip(block, key)
+            block = self._block(number, ids, prompt)
+            key = self._block_key(settings, prompt_key, block)
+            clip = self._cached_block(block, key)
+            if clip is None:
+                self._ensure_loaded()
+                clip, audio = self._store_block(block, key, self.engine.synthesize_block(block))  # type: ignore[attr-defined]
+            else:
+                audio = _read_clip(clip)
             clips.append(clip)
-            prompt_key, prompt = key, _carry(clip, turns, audio, getattr(options, "carry_seconds", 0.0))
-            self.ctx.progress(number + 1, len(groups), f"block {number + 1}/{len(groups)}")
+            prompt_key, prompt = key, _carry(clip, block.turns, audio, carry)
+            self._report(number + 1, len(groups), "block")
         return clips
 
-    def _block_clip(self, block: Block, key: str) -> tuple[Clip, Audio]:
-        from .audio import read_audio
+    def _render_independent(self, groups: list[tuple[int, ...]]) -> list[Clip]:
+        """Blocks with no carried prompt: look up the cache, then render the rest in one batch."""
+        settings = self.engine.settings_key()
+        blocks = [self._block(number, ids, None) for number, ids in enumerate(groups)]
+        keys = [self._block_key(settings, "", block) for block in blocks]
+        clips = [self._cached_block(block, key) for block, key in zip(blocks, keys)]
+        missing = [i for i, clip in enumerate(clips) if clip is None]
+        self._report(len(blocks) - len(missing), len(blocks), "block")
+        if missing:
+            self._ensure_loaded()
+            engine: DialogueEngine = self.engine  # type: ignore[assignment]
+            for done, (position, result) in enumerate(engine.synthesize_blocks([blocks[i] for i in missing]), 1):
+                index = missing[position]
+                clips[index] = self._store_block(blocks[index], keys[index], result)[0]
+                self._report(len(blocks) - len(missing) + done, len(blocks), "block")
+        if any(clip is None for clip in clips):
+            raise SynthesisError(f"{self.engine.name} did not return every block it was given")
+        return clips  # type: ignore[return-value]
 
+    def _block(self, number: int, ids: tuple[int, ...], prompt: Prompt | None) -> Block:
+        turns = tuple(self.script.turns[i] for i in ids)
+        return Block(number, turns, ids, self.script.language, self.voices, prompt)
+
+    def _block_key(self, settings: str, prompt_key: str, block: Block) -> str:
+        voice_keys = [self.voices[t.speaker].key for t in block.turns]
+        texts = (f"{t.speaker}:{t.text}" for t in block.turns)
+        return content_hash(settings, prompt_key, self.script.language, *voice_keys, *texts)
+
+    def _cached_block(self, block: Block, key: str) -> Clip | None:
         path, spans_path = self._clip_path(key), self._clip_path(key).with_suffix(".json")
-        if path.exists() and spans_path.exists():
-            samples, rate = read_audio(path)
-            spans = tuple(tuple(s) for s in json.loads(spans_path.read_text()))
-            return self._clip(path, block.turn_ids, spans, key), Audio(samples, rate)
-        self._ensure_loaded()
-        result = self.engine.synthesize_block(block)
+        if not (path.exists() and spans_path.exists()):
+            return None
+        spans = tuple(tuple(s) for s in json.loads(spans_path.read_text()))
+        return self._clip(path, block.turn_ids, spans, key)
+
+    def _store_block(self, block: Block, key: str, result: BlockAudio) -> tuple[Clip, Audio]:
+        from .runfiles import atomic_write_text
+
+        path = self._clip_path(key)
         audio = self._write(path, result.audio)
         spans = result.spans or estimate_spans(block.turns, audio.duration)
         if len(spans) != len(block.turns):
             raise SynthesisError(f"{self.engine.name} returned {len(spans)} spans for {len(block.turns)} turns")
-        from .runfiles import atomic_write_text
-
-        atomic_write_text(spans_path, json.dumps([list(s) for s in spans]))
+        atomic_write_text(path.with_suffix(".json"), json.dumps([list(s) for s in spans]))
         return self._clip(path, block.turn_ids, spans, key), audio
 
     def _write(self, path: Any, audio: Audio) -> Audio:
@@ -378,6 +432,13 @@ class _Renderer:
 
         duration = sf.info(str(path)).duration
         return Clip(path, self.rate, ids, tuple(spans) if spans else ((0.0, duration),), key)
+
+
+def _read_clip(clip: Clip) -> Audio:
+    from .audio import read_audio
+
+    samples, rate = read_audio(clip.path)
+    return Audio(samples, rate)
 
 
 def _carry(clip: Clip, turns: tuple[Turn, ...], audio: Audio, seconds: float) -> Prompt | None:

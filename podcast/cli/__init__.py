@@ -48,6 +48,7 @@ def make_app() -> typer.Typer:
         add_completion=False,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
         help="Turn a web page, PDF or text file into a finished two-host podcast episode.\n\n"
         "Run `podcast-gen SOURCE… -l en|zh` (the default `make` command) or a subcommand.",

@@ -1,0 +1,185 @@
+"""PDF ingestion with pypdf: one section per page, clear refusals for unusable files.
+
+Refused with a one-line :class:`~podcast.errors.InputError`: empty files, corrupt or
+truncated files (whatever pypdf cannot parse), password-protected files (unless the
+password option opens them; an empty user password is tried automatically) and files
+without a text layer (scans that need OCR).  pypdf's non-strict mode is kept: it recovers
+documents with damaged streams, and its warnings are silenced rather than shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from podcast.errors import InputError
+from podcast.models import Document, Section, frozen_mapping
+from podcast.options import option
+from podcast.stage import Ingester
+
+from .language import guess_language
+from .source import clean_text, display_name, read_source, sniff, source_suffix, stem_title
+
+if TYPE_CHECKING:
+    from podcast.stage import StageContext
+
+__all__ = ["MIN_TEXT_CHARS", "PdfIngester", "pdf_document"]
+
+# Fewer letters/digits than this in the whole file means there is no usable text layer.
+MIN_TEXT_CHARS = 10
+_TITLE_MAX = 120
+_JUNK_TITLE = re.compile(
+    r"^(untitled|document\d*|microsoft \w+ - .*|.*\.(docx?|pdf|odt|rtf|txt|html?))$", re.I
+)
+
+
+class PdfIngester(Ingester):
+    """PDF files (by ``.pdf`` suffix or ``%PDF-`` magic bytes), also from standard input."""
+
+    name: ClassVar[str] = "pdf"
+    priority: ClassVar[int] = 30
+
+    @dataclass(frozen=True, slots=True)
+    class Options:
+        """Options of the PDF ingester."""
+
+        password: str = option("", "Password that opens a password-protected PDF.")
+
+    @classmethod
+    def accepts(cls, source: str) -> bool:
+        return source_suffix(source) == ".pdf" or sniff(source, 8).startswith(b"%PDF-")
+
+    def ingest(self, source: str, ctx: StageContext) -> Document:
+        return pdf_document(read_source(source), source, password=self.options.password or None)
+
+
+@contextlib.contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """Silence pypdf's warnings and log records (recoverable damage is not news to users)."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def pdf_document(
+    data: bytes,
+    source: str,
+    *,
+    password: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Document:
+    """Turn PDF bytes into a document with one section per page that has text.
+
+    :param source: the path, URL or ``-`` (used in messages and ``Document.source``).
+    :param password: tried when the file is encrypted; the empty password is always tried.
+    :raises InputError: empty, corrupt, truncated, password-protected or image-only.
+    """
+    name = display_name(source)
+    if not data:
+        raise InputError(f"{name} is empty (0 bytes); it is not a PDF")
+    with _quiet_pypdf():
+        reader = _open(data, name, password)
+        pages = _page_texts(reader, name)
+        info = _info(reader)
+    if sum(ch.isalnum() for text in pages for ch in text) < MIN_TEXT_CHARS:
+        raise InputError(
+            f"{name} has no extractable text (scanned?); it needs OCR first, e.g. ocrmypdf"
+        )
+    sections = tuple(Section(f"Page {i}", text) for i, text in enumerate(pages, 1) if text)
+    body = "\n\n".join(s.text for s in sections)
+    meta = {**info, "pages": len(pages), **(metadata or {})}
+    title = _title(meta.pop("title", ""), pages, source)
+    return Document(source, "pdf", title, sections, guess_language(body), frozen_mapping(meta))
+
+
+def _open(data: bytes, name: str, password: str | None) -> Any:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PyPdfError, WrongPasswordError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False, password=password)
+    except WrongPasswordError:
+        raise InputError(f"{name}: wrong password for this password-protected PDF") from None
+    except DependencyError as exc:
+        raise InputError(f"{name} uses encryption pypdf cannot open here: {exc}") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise _corrupt(name, exc) from None
+    if reader.is_encrypted and not _decrypted(reader):
+        raise InputError(
+            f"{name} is a password-protected PDF; pass its password with "
+            "--set ingest.pdf.password=... or remove the protection first"
+        )
+    return reader
+
+
+def _decrypted(reader: Any) -> bool:
+    encryption = getattr(reader, "_encryption", None)
+    return encryption is None or bool(encryption.is_decrypted())
+
+
+def _corrupt(name: str, exc: Exception) -> InputError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(f"{name} is not a readable PDF (corrupt or truncated: {detail})")
+
+
+def _page_texts(reader: Any, name: str) -> list[str]:
+    """Cleaned text of every page; any unreadable page refuses the whole file."""
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
+
+    texts = []
+    try:
+        for page in reader.pages:
+            texts.append(clean_text(page.extract_text() or ""))
+    except FileNotDecryptedError:
+        raise InputError(f"{name} is a password-protected PDF; pass its password") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise _corrupt(name, exc) from None
+    return texts
+
+
+def _info(reader: Any) -> dict[str, Any]:
+    """Title, author and creation date from the document information dictionary."""
+    try:
+        info = reader.metadata
+    except Exception:  # a broken /Info must not lose a readable document
+        return {}
+    if info is None:
+        return {}
+    found: dict[str, Any] = {}
+    for key, attr in (("title", "title"), ("author", "author")):
+        with contextlib.suppress(Exception):
+            value = getattr(info, attr)
+            if value and str(value).strip():
+                found[key] = " ".join(str(value).split())
+    with contextlib.suppress(Exception):
+        if info.creation_date is not None:
+            found["date"] = info.creation_date.date().isoformat()
+    return found
+
+
+def _title(meta_title: str, pages: list[str], source: str) -> str:
+    """Metadata title unless it is a placeholder, else the first short line, else the stem."""
+    if meta_title and not _JUNK_TITLE.match(meta_title.strip()):
+        return meta_title.strip()
+    for text in pages:
+        for line in text.split("\n"):
+            line = " ".join(line.split())
+            if line:
+                return (
+                    line
+                    if len(line) <= _TITLE_MAX and any(c.isalpha() for c in line)
+                    else stem_title(source)
+                )
+    return stem_title(source)
