@@ -33,6 +33,8 @@ DEFAULT_PLUGINS = (
     "podcast.stages.write",
     "podcast.stages.normalize",
     "podcast.stages.synthesize",
+    "podcast.stages.synthesize.moss_ttsd.plugin",
+    "podcast.stages.synthesize.remote",
     "podcast.stages.master",
 )
 

@@ -25,6 +25,11 @@ def _decoded_seconds(path: Path) -> float:
         return audio.frames / audio.samplerate
 
 
+def _finished_clips(paths) -> list[Path]:
+    """Clips under their final names (a killed run may leave a hidden ``.…part.wav``)."""
+    return [p for p in paths if not p.name.startswith(".")]
+
+
 def _make(run_cli, source: Path, out: Path, *extra: str):
     proc = run_cli(str(source), "-o", str(out), "--json", *extra)
     assert proc.returncode == 0, proc.stderr
@@ -78,7 +83,7 @@ def test_killed_during_synthesis_then_resumed(tmp_path):
     deadline = time.monotonic() + 120
     clips: list[Path] = []
     while time.monotonic() < deadline and proc.poll() is None:
-        clips = list(out.glob("*/clips/*.wav"))
+        clips = _finished_clips(out.glob("*/clips/*.wav"))
         if len(clips) >= 3:
             os.killpg(proc.pid, signal.SIGKILL)
             break
@@ -87,7 +92,7 @@ def test_killed_during_synthesis_then_resumed(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     episode_dir = next(out.iterdir())
     assert not (episode_dir / "episode.mp3").exists()
-    done_before = len(list(episode_dir.glob("clips/*.wav")))
+    done_before = len(_finished_clips(episode_dir.glob("clips/*.wav")))
     resumed = subprocess.run(args, env=clean_env(), capture_output=True, text=True, timeout=240)
     assert resumed.returncode == 0, resumed.stderr
     stages = {s["kind"]: s for s in json.loads(resumed.stdout)["stages"]}

@@ -12,7 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-import click
+from typing import Any
+
 import typer
 from typer.core import TyperGroup
 
@@ -28,12 +29,12 @@ class DefaultGroup(TyperGroup):
     """A group that runs ``make`` when the first argument is not a subcommand, so
     ``podcast-gen doc.pdf -l en`` works literally."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in PASS_THROUGH:
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
         return [DEFAULT_COMMAND, *sorted(n for n in names if n != DEFAULT_COMMAND)]
 
@@ -62,25 +63,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns (and exits with) the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("PODCAST_GEN_DEBUG") == "1"
-    args = [a for a in args if a != "--debug"]
+    args = [a for a in args if a != "--debug"] or ["--help"]
     try:
         command = typer.main.get_command(make_app())
         result = command.main(args, prog_name="podcast-gen", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
     except PodcastError as exc:
         code = _fail(f"error: {exc}", exc.exit_code, debug)
-    except click.ClickException as exc:
-        code = _fail(f"usage error: {exc.format_message()} (see --help)", EXIT_USAGE, debug)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         code = _fail("interrupted", EXIT_INTERRUPTED, debug)
-    except Exception as exc:  # an unexpected failure is a bug: say so in one line
-        message = f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)"
-        code = _fail(" ".join(message.split()), EXIT_INTERNAL, debug)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except Exception as exc:
+        code = _unexpected(exc, debug)
     if argv is None:
         sys.exit(code)
     return code
+
+
+def _unexpected(exc: Exception, debug: bool) -> int:
+    """Usage errors from the command-line parser, or a bug (said so in one line)."""
+    if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click-style UsageError
+        return _fail(f"usage error: {exc.format_message()} (see --help)", EXIT_USAGE, debug)
+    message = f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)"
+    return _fail(" ".join(message.split()), EXIT_INTERNAL, debug)
 
 
 def _fail(message: str, code: int, debug: bool) -> int:

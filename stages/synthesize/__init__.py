@@ -53,3 +53,11 @@ def register_synthesizers(register: Callable[[type], None]) -> None:
 @hookimpl
 def register_stages(register: Callable[[type], None]) -> None:
     register(AutoSynthesizer)
+
+
+@hookimpl
+def register_commands(app: Any) -> None:
+    """The ``synth`` command (render a script file with any synthesizer)."""
+    from .commands import register
+
+    register(app)

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-__all__ = ["key_sentences", "split_sentences"]
+__all__ = ["document_terms", "key_sentences", "key_sentences_within", "split_sentences", "top_term"]
 
 _EN_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _ZH_SPLIT = re.compile(r"(?<=[。！？!?；])")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _STOP = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have he her his how i if in into is "
-    "it its just more most no not of on one or our out over so some such than that the their them then there these "
-    "they this those to too up us very was we were what when where which while who will with would you your also "
-    "about after all any because before between both each few many may might much must only other same should "
-    "through under until".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "more", "most", "no", "not", "of", "on", "one", "or", "our", "out", "over", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "will", "with", "would", "you", "your", "also", "about", "after", "all", "any", "because", "before", "between", "both", "each", "few", "many", "may", "might", "much", "must", "only", "other", "same", "should", "through", "under", "until"]
 )
 MIN_CHARS = {"en": 30, "zh": 10}
 MAX_CHARS = {"en": 320, "zh": 120}
@@ -56,13 +52,13 @@ def _score(sentence: str, position: int, freq: Counter[str], language: str) -> f
     return base * (1.0 + 0.5 / (1 + position))
 
 
-def key_sentences(sentences: Sequence[str], count: int, language: str, context: Counter[str] | None = None) -> list[str]:
+def key_sentences(
+    sentences: Sequence[str], count: int, language: str, context: Counter[str] | None = None
+) -> list[str]:
     """The ``count`` best sentences, returned in their original order."""
     if count <= 0 or not sentences:
         return []
-    freq = Counter(t for s in sentences for t in _terms(s, language))
-    if context:
-        freq.update({k: v // 2 for k, v in context.items()})
+    freq = _freq(sentences, language, context)
     ranked = sorted(range(len(sentences)), key=lambda i: -_score(sentences[i], i, freq, language))
     return [sentences[i] for i in sorted(ranked[:count])]
 
@@ -70,3 +66,39 @@ def key_sentences(sentences: Sequence[str], count: int, language: str, context: 
 def document_terms(texts: Sequence[str], language: str) -> Counter[str]:
     """Term frequencies over a whole document (context for per-section scoring)."""
     return Counter(t for text in texts for t in _terms(text, language))
+
+
+def key_sentences_within(
+    sentences: Sequence[str],
+    budget: int,
+    language: str,
+    measure: Callable[[str], int],
+    context: Counter[str] | None = None,
+) -> list[str]:
+    """The best sentences whose total ``measure`` stays within ``budget`` (always at least
+    one), returned in their original order."""
+    freq = _freq(sentences, language, context)
+    order = sorted(range(len(sentences)), key=lambda i: -_score(sentences[i], i, freq, language))
+    chosen, used = set(), 0
+    for index in order:
+        size = measure(sentences[index])
+        if chosen and used + size > budget:
+            continue
+        chosen.add(index)
+        used += size
+    return [sentences[i] for i in sorted(chosen)]
+
+
+def _freq(sentences: Sequence[str], language: str, context: Counter[str] | None) -> Counter[str]:
+    freq = Counter(t for s in sentences for t in _terms(s, language))
+    if context:
+        freq.update({k: v // 2 for k, v in context.items()})
+    return freq
+
+
+def top_term(text: str, language: str) -> str:
+    """The most frequent content word (en) or character bigram (zh) of ``text``, or ``""``."""
+    counts = Counter(_terms(text, language))
+    if not counts:
+        return ""
+    return max(counts.items(), key=lambda kv: (kv[1], len(kv[0])))[0]

@@ -9,6 +9,7 @@ in ``prompts/offline/<language>.toml``.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -18,20 +19,25 @@ from podcast.errors import InputError
 from podcast.models import Chapter, Document, Script, Section, Speaker, Turn
 from podcast.options import option
 from podcast.stage import StageContext
-from podcast.writing import Writer
 
-from .extract import document_terms, key_sentences, split_sentences
+from .base import ReportingWriter
+from .extract import document_terms, key_sentences, key_sentences_within, split_sentences, top_term
+from .length import UNITS_PER_MINUTE, count_units, target_units
 
 __all__ = ["OfflineWriter"]
 
-UNITS_PER_MINUTE = {"en": 150, "zh": 250}  # words (en) or characters (zh) per minute
+FRAMING_UNITS = {"en": 60, "zh": 100}  # opening, closing and one question, roughly
+SECTION_UNITS = {"en": 50, "zh": 80}  # the least a chapter takes: a question and one answer
 
 
 @dataclass(frozen=True, slots=True)
 class OfflineOptions:
     """Options of the offline writer."""
 
-    max_sections: int = option(12, "at most this many sections become chapters")
+    max_sections: int = option(
+        12,
+        "at most this many sections become chapters (fewer for short episodes: neighbours are merged)",
+    )
     sentences_per_turn: int = option(2, "key sentences the guest says per turn")
 
 
@@ -42,32 +48,54 @@ def load_phrases(language: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _units(text: str, language: str) -> int:
-    return len(text.replace(" ", "")) if language == "zh" else len(text.split())
-
-
-class OfflineWriter(Writer):
+class OfflineWriter(ReportingWriter):
     """Deterministic extractive dialogue (no key, no network)."""
 
     name: ClassVar[str] = "offline"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     Options: ClassVar[type] = OfflineOptions
 
-    def write(self, document: Document, language: str, speakers: tuple[Speaker, ...], ctx: StageContext) -> Script:
-        sections = _usable_sections(document, self.options.max_sections)
+    def write(
+        self, document: Document, language: str, speakers: tuple[Speaker, ...], ctx: StageContext
+    ) -> Script:
+        target = target_units(ctx.config.minutes, language) if ctx.config.minutes > 0 else 0
+        limit = (
+            self.options.max_sections
+            if not target
+            else min(self.options.max_sections, max(1, target // SECTION_UNITS.get(language, 50)))
+        )
+        sections = _usable_sections(document, limit)
         if not sections:
             raise InputError(f"{document.source} has no text to talk about")
         composer = _Composer(load_phrases(language), language, speakers, document.title)
-        budget = ctx.config.minutes * UNITS_PER_MINUTE.get(language, 150)
-        per_section = max(1, int(budget / max(1, len(sections)) / (18 if language == "en" else 40)))
+        budgets = _section_budgets(sections, target, language)
         context = document_terms([s.text for s in sections], language)
+        measure = functools.partial(count_units, language=language)
         composer.open()
-        for index, section in enumerate(sections):
+        for index, (section, budget) in enumerate(zip(sections, budgets, strict=True)):
             sentences = split_sentences(section.text, language)
-            picked = key_sentences(sentences, per_section, language, context)
-            composer.section(index, section.heading, picked, self.options.sentences_per_turn)
+            picked = key_sentences_within(sentences, budget, language, measure, context)
+            composer.section(
+                index,
+                section.heading,
+                picked,
+                self.options.sentences_per_turn,
+                top_term(section.text, language),
+            )
         composer.close(key_sentences(split_sentences(document.text, language), 1, language))
-        return Script(language, tuple(composer.turns), speakers, tuple(composer.chapters), document.title)
+        self.report.details.update(sections=len(sections), mode="extractive")
+        return Script(
+            language, tuple(composer.turns), speakers, tuple(composer.chapters), document.title
+        )
+
+
+def _section_budgets(sections: list[Section], target: int, language: str) -> list[int]:
+    """Each section's share of the spoken budget, by its length (framing turns excluded)."""
+    framing = FRAMING_UNITS.get(language, 60)
+    spoken = max(0, target - framing - len(sections) * framing // 4)
+    sizes = [count_units(s.text, language) for s in sections]
+    total = sum(sizes) or 1
+    return [round(spoken * size / total) for size in sizes]
 
 
 def _usable_sections(document: Document, limit: int) -> list[Section]:
@@ -86,7 +114,9 @@ def _usable_sections(document: Document, limit: int) -> list[Section]:
 class _Composer:
     """Accumulates turns and chapters; picks phrases round-robin so output is deterministic."""
 
-    def __init__(self, phrases: dict[str, Any], language: str, speakers: tuple[Speaker, ...], title: str) -> None:
+    def __init__(
+        self, phrases: dict[str, Any], language: str, speakers: tuple[Speaker, ...], title: str
+    ) -> None:
         self.phrases, self.language, self.title = phrases, language, title
         self.host, self.guest = speakers[0], speakers[1]
         self.turns: list[Turn] = []
@@ -97,7 +127,9 @@ class _Composer:
         options = self.phrases[key]
         index = self.counters.get(key, 0)
         self.counters[key] = index + 1
-        return options[index % len(options)].format(title=self.title, host=self.host.name, guest=self.guest.name, **values)
+        return options[index % len(options)].format(
+            title=self.title, host=self.host.name, guest=self.guest.name, **values
+        )
 
     def say(self, speaker: Speaker, text: str) -> None:
         self.turns.append(Turn(speaker.id, text.strip()))
@@ -106,17 +138,32 @@ class _Composer:
         self.say(self.host, self.phrase("opening"))
         self.say(self.guest, self.phrase("welcome"))
 
-    def section(self, index: int, heading: str, sentences: list[str], per_turn: int) -> None:
+    def section(
+        self, index: int, heading: str, sentences: list[str], per_turn: int, topic: str = ""
+    ) -> None:
         title = heading or (self.phrases["intro_heading"] if index == 0 else "")
-        self.chapters.append(Chapter(len(self.turns), title or f"Part {index + 1}"))
+        self.chapters.append(
+            Chapter(len(self.turns), title or self.phrases["part_heading"].format(number=index + 1))
+        )
         if title:
-            self.say(self.host, self.phrase("first_question" if index == 0 else "question", heading=title))
+            self.say(
+                self.host,
+                self.phrase("first_question" if index == 0 else "question", heading=title),
+            )
+        elif topic:
+            self.say(self.host, self.phrase("question_topic", topic=topic))
         else:
             self.say(self.host, self.phrase("question_untitled"))
         for start in range(0, len(sentences), per_turn):
             if start:
-                self.say(self.host, self.phrase("backchannel" if start // per_turn % 2 else "follow_up"))
-            body = " ".join(sentences[start : start + per_turn]) if self.language == "en" else "".join(sentences[start : start + per_turn])
+                self.say(
+                    self.host, self.phrase("backchannel" if start // per_turn % 2 else "follow_up")
+                )
+            body = (
+                " ".join(sentences[start : start + per_turn])
+                if self.language == "en"
+                else "".join(sentences[start : start + per_turn])
+            )
             joiner = " " if self.language == "en" else ""
             connective = self.phrase("connective")
             if self.language == "en":
@@ -133,6 +180,7 @@ class _Composer:
 def _lower_first(text: str) -> str:
     """Lower-case an ordinary capitalised first word so it can follow a connective."""
     first = text.split(" ", 1)[0]
-    if len(first) > 1 and first[0].isupper() and first[1:].islower() and first.isalpha():
+    letters = first.replace("-", "").replace("'", "")
+    if len(letters) > 1 and letters[0].isupper() and letters[1:].islower() and letters.isalpha():
         return text[0].lower() + text[1:]
     return text

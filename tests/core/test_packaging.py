@@ -61,8 +61,10 @@ def test_example_plugin_installs_and_runs(tmp_path, run_cli):
     proc = run_cli(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", str(tmp_path / "out"), "--config", str(EXAMPLES / "podcast-signoff.toml"), "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    script = Path(summary["script"]).read_text(encoding="utf-8").strip().splitlines()
-    assert script[-1] == "[S1]You have been listening to Example FM."
+    # The custom stage ran after write: the normalized script and the transcript end with its line.
+    normalized = (Path(summary["episode_dir"]) / "script.normalized.txt").read_text(encoding="utf-8").strip().splitlines()
+    assert normalized[-1].startswith("[S1]You have been listening to Example")
+    assert "You have been listening to Example" in Path(summary["files"]["vtt"]).read_text(encoding="utf-8").strip().split("\n\n")[-1]
     assert [s["kind"] for s in summary["stages"]] == ["ingest", "write", "signoff", "normalize", "synthesize", "master"]
     assert Path(summary["audio"]).stat().st_size > 10_000
     # Without the plugin the same config is refused before anything runs.

@@ -1,0 +1,173 @@
+"""The loudness chain and the encode-decode-verify loop.
+
+``pre`` is the leveled mix (float32 ``(c, n)`` at its own rate).  Each attempt applies the
+integrated-loudness gain, limits true peaks at ``ceiling``, re-measures and corrects what the
+limiter cost, then resamples to the delivery rate while encoding (soxr, block by block) and
+measures the *decoded* deliverable.  A miss adjusts gain or ceiling and encodes again, at
+most twice.  Loudness is computed on the channels the listener gets: a mono master
+delivered as identical L/R is 3.01 LU louder than the same master measured as mono.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .codecs import CODEC_LOSS_DB, Encoding, encode, measure_file
+from .dsp import gain_db, limit
+from .meter import Loudness, LoudnessMeter, measure
+
+__all__ = ["Attempt", "Delivery", "Targets", "deliver", "layout_offset"]
+
+RETRIES = 2
+SETTLE_LU = 0.05  # post-limiter loudness corrections smaller than this are skipped
+CEILING_STEP = 0.5  # dB lower ceiling for each true-peak miss
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Delivery targets: integrated loudness (LUFS), true-peak maximum (dBTP), the limiter's
+    margin below it (dB), and the loudness tolerance (LU) that triggers a re-encode."""
+
+    lufs: float
+    true_peak: float = -1.0
+    margin: float = 0.5
+    tolerance: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One encode: gain and ceiling used, and the decoded file's measurement."""
+
+    gain_db: float
+    ceiling_db: float
+    decoded: Loudness
+    seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)  # master, encode, decode + measure
+
+    def passes(self, targets: Targets) -> bool:
+        """Decoded loudness within tolerance and true peak at or below the maximum."""
+        return (
+            abs(self.decoded.integrated - targets.lufs) <= targets.tolerance
+            and self.decoded.true_peak <= targets.true_peak + 1e-6
+        )
+
+
+def layout_offset(master_channels: int, out_channels: int) -> float:
+    """LU to add to a measurement of the master to get the deliverable's loudness: +3.01
+    when one channel is duplicated to two, 0 otherwise (downmixes are measured as mono)."""
+    return 10.0 * math.log10(2.0) if master_channels == 1 and out_channels == 2 else 0.0
+
+
+def _loudness(x: np.ndarray, rate: int) -> float:
+    return measure(x, rate, true_peak=False).integrated
+
+
+def _hops(x: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
+    """100 ms K-weighted energies of ``x`` and its integrated loudness (one filter pass)."""
+    meter = LoudnessMeter(rate, x.shape[0], true_peak=False)
+    for start in range(0, x.shape[1], 1 << 20):
+        meter.feed(x[:, start : start + (1 << 20)])
+    return meter.hop_energies(), meter.result().integrated
+
+
+def _render(
+    pre: np.ndarray, rate: int, gain: float, ceiling: float, target: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gain and limit, then re-measure once and correct what the limiter cost (0.2-0.6 LU;
+    a positive correction is limited again).  Returns the master and its hop energies."""
+    x = gain_db(pre.copy(), gain)
+    limit(x, rate, ceiling)
+    hops, level = _hops(x, rate)
+    miss = target - level
+    if math.isfinite(miss) and abs(miss) >= SETTLE_LU:
+        gain_db(x, miss)
+        hops = hops * 10.0 ** (miss / 10.0)
+        if miss > 0:
+            limit(x, rate, ceiling)
+    return x, hops
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The final PCM master (at the master rate), its 100 ms K-weighted hop energies (for
+    per-speaker figures) and every encode attempt; the last attempt is the file on disk."""
+
+    audio: np.ndarray
+    hops: np.ndarray
+    attempts: tuple[Attempt, ...]
+
+
+def deliver(
+    pre: np.ndarray,
+    rate: int,
+    enc: Encoding,
+    targets: Targets,
+    path: Path,
+    finish: Callable[[Path], None] | None = None,
+    estimate: float | None = None,
+) -> Delivery:
+    """Master ``pre`` and write it to ``path`` (which should be a temporary name).
+
+    ``finish`` runs after each encode (tagging) before the file is measured.  ``estimate``
+    is the caller's idea of ``pre``'s loudness (saves a measuring pass; the post-limiter
+    re-measure corrects it).
+    """
+    offset = layout_offset(pre.shape[0], enc.channels)
+    target = targets.lufs - offset + CODEC_LOSS_DB.get(enc.format, 0.0)  # as the PCM master reads
+    start = estimate if estimate is not None and math.isfinite(estimate) else _loudness(pre, rate)
+    gain = target - start if math.isfinite(start) else 0.0
+    ceiling = targets.true_peak - targets.margin
+    attempts: list[Attempt] = []
+    while True:
+        clock = [time.perf_counter()]
+        x, hops = _render(pre, rate, gain, ceiling, target if math.isfinite(start) else -math.inf)
+        clock.append(time.perf_counter())
+        encode(x, rate, path, enc)
+        if finish is not None:
+            finish(path)
+        clock.append(time.perf_counter())
+        decoded = measure_file(path)
+        clock.append(time.perf_counter())
+        attempts.append(
+            Attempt(
+                gain,
+                ceiling,
+                decoded,
+                (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2]),
+            )
+        )
+        if attempts[-1].passes(targets) or len(attempts) > RETRIES or not math.isfinite(start):
+            return Delivery(x, hops, tuple(attempts))
+        del x
+        gain, ceiling = _adjust(attempts[-1], targets, gain, ceiling)
+
+
+def _adjust(attempt: Attempt, targets: Targets, gain: float, ceiling: float) -> tuple[float, float]:
+    """New gain and ceiling after a miss on the decoded file."""
+    decoded = attempt.decoded
+    if decoded.true_peak > targets.true_peak:
+        ceiling -= max(CEILING_STEP, decoded.true_peak - targets.true_peak)
+    if math.isfinite(decoded.integrated):
+        gain += targets.lufs - decoded.integrated
+    return gain, ceiling
+
+
+def attempt_report(attempts: list[Attempt]) -> list[dict[str, Any]]:
+    """JSON-ready summary of every encode attempt."""
+    return [
+        {
+            "gain_db": round(a.gain_db, 2),
+            "ceiling_dbtp": round(a.ceiling_db, 2),
+            **a.decoded.as_dict(),
+            "seconds": dict(
+                zip(("master", "encode", "verify"), (round(t, 3) for t in a.seconds), strict=True)
+            ),
+        }
+        for a in attempts
+    ]

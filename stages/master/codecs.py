@@ -1,0 +1,288 @@
+"""Encode the master to a delivery format and decode deliverables back for measurement.
+
+Formats: ``mp3`` (pedalboard/LAME, CBR), ``wav`` and ``flac`` (24-bit, soundfile), ``opus``
+(Ogg Opus at 48 kHz, soundfile) and ``m4a`` (AAC in MP4 through an ``ffmpeg`` binary).
+Audio is float32 ``(channels, n)``; a mono master written as stereo is duplicated chunk by
+chunk, so no stereo copy of the episode is ever held in memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from podcast.errors import InputError, OutputError
+
+from .meter import Loudness, LoudnessMeter
+
+__all__ = ["FORMATS", "Encoding", "decode_blocks", "encode", "measure_file", "read_any"]
+
+FORMATS = ("mp3", "wav", "flac", "opus", "m4a")
+BLOCK = 1 << 20
+# Level lost in encoding (dB, measured on speech): pre-compensated so the decoded file lands
+# on target without a second encode.  LAME CBR is flat-ish ≈0.45 dB low; see mastering.md §4.
+CODEC_LOSS_DB = {"mp3": 0.45, "m4a": 0.06, "opus": 0.26, "wav": 0.0, "flac": 0.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How to write the deliverable: format, channels (1 or 2), rate (Hz), bitrate (kbps),
+    and for ffmpeg-encoded formats an FFMETADATA1 text (tags and chapters)."""
+
+    format: str
+    channels: int
+    sample_rate: int
+    bitrate: int
+    ffmetadata: str = ""
+
+
+def ffmpeg_binary() -> str | None:
+    """Path of an ``ffmpeg`` executable, or ``None``."""
+    return shutil.which("ffmpeg")
+
+
+def _blocks(audio: np.ndarray, rate: int, enc: Encoding) -> Iterator[np.ndarray]:
+    """``(enc.channels, m)`` float32 blocks of ``audio`` resampled from ``rate`` to
+    ``enc.sample_rate`` (soxr, streaming), a mono master duplicated to stereo and a
+    multi-channel one averaged to mono."""
+    import soxr
+
+    stream = (
+        soxr.ResampleStream(rate, enc.sample_rate, audio.shape[0], dtype="float32", quality="HQ")
+        if rate != enc.sample_rate
+        else None
+    )
+    for start in range(0, audio.shape[1], BLOCK):
+        block = audio[:, start : start + BLOCK]
+        if stream is not None:
+            last = start + BLOCK >= audio.shape[1]
+            block = stream.resample_chunk(np.ascontiguousarray(block.T), last=last).T
+        if block.shape[0] != enc.channels:
+            mono = block.mean(axis=0, keepdims=True)
+            block = np.repeat(mono, enc.channels, axis=0) if enc.channels > 1 else mono
+        yield np.ascontiguousarray(block, dtype=np.float32)
+
+
+def encode(audio: np.ndarray, rate: int, path: Path, enc: Encoding) -> None:
+    """Write ``audio`` (float32 ``(c, n)`` at ``rate`` Hz) to ``path`` as ``enc`` says.
+
+    :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
+    """
+    try:
+        if enc.format == "mp3":
+            _encode_pedalboard(_blocks(audio, rate, enc), path, enc)
+        elif enc.format in ("wav", "flac", "opus"):
+            _encode_soundfile(_blocks(audio, rate, enc), path, enc)
+        elif enc.format == "m4a":
+            _encode_ffmpeg(_blocks(audio, rate, enc), path, enc)
+        else:
+            raise OutputError(
+                f"unknown output format {enc.format!r}; choose one of {', '.join(FORMATS)}"
+            )
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise OutputError(f"encoding {path.name} as {enc.format} failed: {exc}") from None
+
+
+def _encode_pedalboard(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None:
+    from pedalboard.io import AudioFile
+
+    with AudioFile(
+        str(path), "w", enc.sample_rate, enc.channels, quality=f"{enc.bitrate} kbps"
+    ) as out:
+        for block in blocks:
+            out.write(block)
+
+
+def _encode_soundfile(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None:
+    import soundfile as sf
+
+    kinds = {"wav": ("WAV", "PCM_24"), "flac": ("FLAC", "PCM_24"), "opus": ("OGG", "OPUS")}
+    container, subtype = kinds[enc.format]
+    with sf.SoundFile(
+        str(path), "w", enc.sample_rate, enc.channels, subtype, format=container
+    ) as out:
+        for block in blocks:
+            out.write(block.T)
+
+
+def _encode_ffmpeg(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None:
+    binary = ffmpeg_binary()
+    if binary is None:
+        raise OutputError(
+            "m4a output needs an ffmpeg binary on PATH; install ffmpeg or choose format mp3"
+        )
+    command = [
+        binary,
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(enc.sample_rate),
+        "-ac",
+        str(enc.channels),
+        "-i",
+        "pipe:0",
+    ]
+    meta_path = path.with_name(path.name + ".ffmeta")
+    if enc.ffmetadata:
+        meta_path.write_text(enc.ffmetadata, encoding="utf-8")
+        command += ["-i", str(meta_path), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
+    command += [
+        "-c:a",
+        "aac",
+        "-b:a",
+        f"{enc.bitrate}k",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(path),
+    ]
+    try:
+        with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+            assert proc.stdin is not None
+            for block in blocks:
+                proc.stdin.write(block.T.astype("<f4").tobytes())
+            proc.stdin.close()
+            error = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.returncode:
+            raise OutputError(f"ffmpeg could not encode {path.name}: {last_line(error)}")
+    finally:
+        meta_path.unlink(missing_ok=True)
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of an error output (or "failed")."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "failed"
+
+
+def decode_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    """``(sample_rate, channels, blocks)`` of any supported file, blocks float32 ``(c, m)``.
+
+    :raises InputError: missing or undecodable file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no such audio file: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".m4a", ".mp4", ".aac"):
+        return _ffmpeg_blocks(path)
+    if suffix == ".mp3":
+        return _pedalboard_blocks(path)
+    try:
+        return _soundfile_blocks(path)
+    except InputError:
+        return _pedalboard_blocks(path)
+
+
+def _soundfile_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise InputError(f"cannot decode audio file {path}: {exc}") from None
+
+    def blocks() -> Iterator[np.ndarray]:
+        for block in sf.blocks(str(path), blocksize=BLOCK, dtype="float32", always_2d=True):
+            yield np.ascontiguousarray(block.T)
+
+    return int(info.samplerate), int(info.channels), blocks()
+
+
+def _pedalboard_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    from pedalboard.io import AudioFile
+
+    try:
+        handle = AudioFile(str(path))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(f"cannot decode audio file {path}: {exc}") from None
+
+    def blocks() -> Iterator[np.ndarray]:
+        with handle:
+            while handle.tell() < handle.frames:
+                yield handle.read(BLOCK).astype(np.float32, copy=False)
+
+    return int(handle.samplerate), int(handle.num_channels), blocks()
+
+
+def _ffmpeg_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    binary = ffmpeg_binary()
+    if binary is None:
+        raise InputError(
+            f"reading {path.suffix} files needs an ffmpeg binary on PATH; install ffmpeg"
+        )
+    rate, channels = _ffprobe(binary, path)
+    command = [
+        binary,
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-i",
+        str(path),
+        "-f",
+        "f32le",
+        "-ac",
+        str(channels),
+        "-ar",
+        str(rate),
+        "pipe:1",
+    ]
+
+    def blocks() -> Iterator[np.ndarray]:
+        with subprocess.Popen(command, stdout=subprocess.PIPE) as proc:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(BLOCK * 4 * channels):
+                frames = np.frombuffer(
+                    chunk[: len(chunk) // (4 * channels) * 4 * channels], dtype="<f4"
+                )
+                yield np.ascontiguousarray(frames.reshape(-1, channels).T)
+
+    return rate, channels, blocks()
+
+
+def _ffprobe(binary: str, path: Path) -> tuple[int, int]:
+    """Sample rate and channel count from ffmpeg's stream banner."""
+    import re
+
+    banner = subprocess.run(
+        [binary, "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    ).stderr
+    match = re.search(r"Audio: .*?(\d+) Hz, (mono|stereo|(\d+) channels)", banner)
+    if match is None:
+        raise InputError(f"cannot decode audio file {path}: ffmpeg found no audio stream")
+    channels = {"mono": 1, "stereo": 2}.get(match.group(2)) or int(match.group(3))
+    return int(match.group(1)), channels
+
+
+def read_any(path: Path) -> tuple[np.ndarray, int]:
+    """Decode a whole file to float32 ``(channels, n)`` and its sample rate.
+
+    :raises InputError: missing, undecodable or empty file.
+    """
+    rate, _, blocks = decode_blocks(path)
+    try:
+        parts = list(blocks)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(f"cannot decode audio file {path}: {exc}") from None
+    if not parts or sum(p.shape[1] for p in parts) == 0:
+        raise InputError(f"audio file {path} holds no samples")
+    return np.concatenate(parts, axis=1), rate
+
+
+def measure_file(path: Path) -> Loudness:
+    """Loudness, true peak and LRA of a file, decoded block by block."""
+    rate, channels, blocks = decode_blocks(path)
+    meter = LoudnessMeter(rate, channels)
+    for block in blocks:
+        meter.feed(block)
+    return meter.result()

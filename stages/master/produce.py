@@ -1,0 +1,358 @@
+"""Turn a rendering into the finished deliverables (the work behind ``master.standard``
+and ``podcast-gen master``): timeline → leveling → loudness chain → encode and verify →
+tags, transcripts, chapters and the mastering report."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from podcast.models import Episode, Outputs, Script, Segment
+from podcast.runfiles import atomic_path, atomic_write_json, atomic_write_text
+
+from . import transcripts as tx
+from .assemble import ClipIn, GapPolicy, Placed, Timeline, assemble, level_speakers
+from .chain import Targets, attempt_report, deliver, layout_offset
+from .codecs import Encoding
+from .dsp import compress
+from .meter import measure, region_loudness
+from .options import MasterOptions
+from .tags import Tags, ffmetadata, write_tags
+
+__all__ = ["Mastered", "master_episode", "master_timeline"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mastered:
+    """The written deliverable, its decoded duration (s) and the mastering report."""
+
+    path: Path
+    duration: float
+    report: dict[str, Any]
+
+
+def _targets(options: MasterOptions) -> Targets:
+    return Targets(
+        options.target_lufs, options.true_peak, options.limiter_margin, options.tolerance
+    )
+
+
+def _encoding(options: MasterOptions, tags: Tags) -> Encoding:
+    meta = ffmetadata(tags) if options.format == "m4a" else ""
+    return Encoding(options.format, options.channels, options.delivery_rate, options.kbps, meta)
+
+
+def _prepare(
+    timeline: Timeline, options: MasterOptions
+) -> tuple[np.ndarray, dict[str, Any], float | None]:
+    """Speaker leveling and optional compression, in place on the timeline's audio.  Also
+    returns the leveled mix's expected loudness when leveling makes it known."""
+    audio, rate = timeline.audio, timeline.sample_rate
+    speakers = (
+        level_speakers(audio, rate, timeline.placed, options.max_speaker_gain_db)
+        if options.level_speakers
+        else {}
+    )
+    levels = [
+        v["loudness"] + v["gain_db"] for v in speakers.values() if math.isfinite(v["loudness"])
+    ]
+    estimate = (
+        10.0 * math.log10(sum(10.0 ** (v / 10.0) for v in levels) / len(levels)) if levels else None
+    )
+    if options.compress_ratio > 1.0:
+        speech = measure(audio, rate, true_peak=False).integrated
+        audio = compress(
+            audio, rate, speech + options.compress_threshold_lu, options.compress_ratio
+        )
+        estimate = None
+    return audio, speakers, estimate
+
+
+def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags: Tags) -> Mastered:
+    """Level, master, encode and verify ``timeline`` into ``out``; returns the result."""
+    audio, speakers, estimate = _prepare(timeline, options)
+    enc, targets = _encoding(options, tags), _targets(options)
+    with atomic_path(out) as tmp:
+        done = deliver(
+            audio,
+            timeline.sample_rate,
+            enc,
+            targets,
+            tmp,
+            lambda p: write_tags(p, enc.format, tags),
+            estimate,
+        )
+    del audio
+    offset = layout_offset(done.audio.shape[0], enc.channels)
+    after = _speakers_after(done.hops, timeline)
+    decoded = done.attempts[-1].decoded
+    report = {
+        "target": {
+            "integrated": targets.lufs,
+            "true_peak": targets.true_peak,
+            "tolerance": targets.tolerance,
+        },
+        **decoded.as_dict(),
+        "passed": done.attempts[-1].passes(targets),
+        "format": enc.format,
+        "channels": enc.channels,
+        "sample_rate": enc.sample_rate,
+        "bitrate_kbps": enc.bitrate if enc.format in ("mp3", "m4a") else None,
+        "bytes": out.stat().st_size,
+        "speakers": _speaker_report(speakers, after, offset),
+        "gaps": _gap_report(timeline.placed),
+        "attempts": attempt_report(list(done.attempts)),
+    }
+    # the PCM length is what a gapless player plays (decoders without LAME-tag support
+    # add the encoder's ~25 ms priming and padding)
+    return Mastered(out, done.audio.shape[1] / timeline.sample_rate, report)
+
+
+def _speakers_after(hops: np.ndarray, timeline: Timeline) -> dict[str, float]:
+    """Each speaker's loudness in the master, from the final hop energies (blocks inside
+    their turns)."""
+    hop_seconds = round(timeline.sample_rate / 10) / timeline.sample_rate
+    regions: dict[str, list[tuple[float, float]]] = {}
+    for turn in timeline.placed:
+        regions.setdefault(turn.speaker, []).append((turn.start, turn.end))
+    return {who: region_loudness(hops, hop_seconds, spans) for who, spans in regions.items()}
+
+
+def _rounded(value: float) -> float | None:
+    return round(value, 2) if math.isfinite(value) else None
+
+
+def _speaker_report(
+    before: dict[str, dict[str, float]], after: dict[str, float], offset: float
+) -> dict[str, Any]:
+    return {
+        who: {
+            "loudness_in": _rounded(before.get(who, {}).get("loudness", math.nan)),
+            "gain_db": _rounded(before.get(who, {}).get("gain_db", 0.0)),
+            "loudness": _rounded(level + offset),
+        }
+        for who, level in after.items()
+    }
+
+
+def _gap_report(placed: Sequence[Placed]) -> dict[str, Any]:
+    ordered = sorted(placed, key=lambda p: p.start)
+    gaps = [b.start - a.end for a, b in pairwise(ordered) if b.start - a.end > 1e-6]
+    if not gaps:
+        return {"count": 0}
+    return {
+        "count": len(gaps),
+        "mean": round(float(np.mean(gaps)), 3),
+        "min": round(min(gaps), 3),
+        "max": round(max(gaps), 3),
+    }
+
+
+# ── episodes ───────────────────────────────────────────────────────────────────
+
+
+def _texts(episode: Episode) -> Script | None:
+    """The script whose text goes into transcripts: the written one when it lines up with
+    the normalized one turn for turn (readable numbers), else the normalized one."""
+    spoken = episode.normalized or episode.script
+    written = episode.script
+    if written is not None and spoken is not None and len(written.turns) == len(spoken.turns):
+        return written
+    return spoken
+
+
+def _clips(episode: Episode, script: Script | None) -> list[ClipIn]:
+    from podcast.errors import StageError
+
+    if episode.rendering is None or not episode.rendering.clips:
+        raise StageError("the master stage needs synthesized audio; run the synthesize stage first")
+
+    def turn(i: int) -> tuple[int, str, str]:
+        if script is not None and i < len(script.turns):
+            return i, script.turns[i].speaker, script.turns[i].text
+        return i, "S1", ""
+
+    return [
+        ClipIn(c.path, tuple(turn(i) for i in c.turns), c.spans) for c in episode.rendering.clips
+    ]
+
+
+def _names(script: Script | None) -> dict[str, str]:
+    return {s.id: s.name or s.id for s in script.speakers} if script is not None else {}
+
+
+def episode_tags(
+    episode: Episode, options: MasterOptions, chapters: tuple[tx.ChapterMark, ...]
+) -> Tags:
+    """Tags from the episode: script/document title, host names, source URL and date."""
+    script = _texts(episode)
+    meta = dict(episode.document.metadata) if episode.document else {}
+    url = str(
+        meta.get("url")
+        or (
+            episode.document.source if episode.document and "://" in episode.document.source else ""
+        )
+    )
+    title = (
+        (script.title if script else "")
+        or (episode.document.title if episode.document else "")
+        or "Episode"
+    )
+    hosts = " & ".join(_names(script).values())
+    comment = (
+        f"Source: {url}"
+        if url
+        else (f"Source: {episode.document.title}" if episode.document else "")
+    )
+    if meta.get("author"):
+        comment += f" by {meta['author']}"
+    return Tags(
+        title=title,
+        show=options.show,
+        artist=hosts,
+        date=str(meta.get("date") or _today()),
+        comment=comment,
+        url=url,
+        language=episode.language or (script.language if script else ""),
+        cover=options.cover,
+        chapters=chapters,
+    )
+
+
+def _today() -> str:
+    import datetime
+
+    return datetime.date.today().isoformat()
+
+
+def chapter_marks(
+    script: Script | None, segments: Sequence[Segment], duration: float
+) -> tuple[tx.ChapterMark, ...]:
+    """Chapter marks timed from the segments: each starts at its first turn (the first at 0)."""
+    if script is None or not script.chapters:
+        return ()
+    starts = {s.turn: s.start for s in segments}
+    timed = []
+    for chapter in sorted(script.chapters, key=lambda c: c.turn):
+        later = [starts[t] for t in sorted(starts) if t >= chapter.turn]
+        if later:
+            timed.append((0.0 if not timed else later[0], chapter.title))
+    ends = [t for t, _ in timed[1:]] + [duration]
+    return tuple(
+        tx.ChapterMark(start, end, title) for (start, title), end in zip(timed, ends, strict=True)
+    )
+
+
+def master_episode(
+    episode: Episode, options: MasterOptions, run_dir: Path, seed: int = 0
+) -> Episode:
+    """Master ``episode.rendering`` into ``run_dir``; returns the episode with ``segments``
+    and ``outputs`` set."""
+    from dataclasses import replace
+
+    script = _texts(episode)
+    policy = GapPolicy(
+        options.gap,
+        options.gap_jitter,
+        options.backchannel_gap,
+        options.lead_in,
+        options.tail,
+        seed,
+    )
+    timeline = assemble(
+        _clips(episode, script),
+        episode.rendering.sample_rate,
+        policy,
+        options.highpass_hz,
+        options.fade_ms / 1000.0,
+        options.trim_db,
+    )
+    segments = tuple(
+        Segment(p.turn, p.speaker, round(p.start, 4), round(p.end, 4)) for p in timeline.placed
+    )
+    length = timeline.audio.shape[1] / timeline.sample_rate
+    chapters = chapter_marks(script, segments, length)
+    out = run_dir / f"{options.filename}.{options.format}"
+    mastered = master_timeline(timeline, options, out, episode_tags(episode, options, chapters))
+    files = _write_texts(run_dir, options.filename, script, segments, chapters)
+    outputs = Outputs(
+        audio=mastered.path,
+        duration=mastered.duration,
+        files={"audio": out, **files},
+        report=mastered.report,
+    )
+    return replace(episode, segments=segments, outputs=outputs)
+
+
+def _write_texts(
+    run_dir: Path,
+    base: str,
+    script: Script | None,
+    segments: Sequence[Segment],
+    chapters: Sequence[tx.ChapterMark],
+) -> dict[str, Path]:
+    """VTT, SRT, JSON transcript and JSON chapters beside the audio."""
+    names = _names(script)
+    turns = [
+        (
+            s.start,
+            s.end,
+            names.get(s.speaker, s.speaker),
+            script.turns[s.turn].text if script and s.turn < len(script.turns) else "",
+        )
+        for s in segments
+    ]
+    cues = tx.cues(turns)
+    title = script.title if script else ""
+    return {
+        "vtt": atomic_write_text(run_dir / f"{base}.vtt", tx.vtt(cues)),
+        "srt": atomic_write_text(run_dir / f"{base}.srt", tx.srt(cues)),
+        "transcript_json": atomic_write_json(
+            run_dir / f"{base}.transcript.json", tx.transcript_json(cues)
+        ),
+        "chapters_json": atomic_write_json(
+            run_dir / f"{base}.chapters.json", tx.chapters_json(chapters, title)
+        ),
+    }
+
+
+# ── standalone files ────────────────────────────────────────────────────────────
+
+
+def master_file(source: Path, out: Path | None, options: MasterOptions) -> Mastered:
+    """Master any WAV/FLAC/MP3/… file as one clip (high-pass, loudness, true peak, encode).
+
+    The format follows ``out``'s suffix when it names a known one; the default output is
+    ``<source stem>.mastered.<format>`` beside the source.
+
+    :raises InputError: the source is missing, undecodable or shorter than 0.4 s.
+    """
+    from dataclasses import replace
+
+    from podcast.errors import InputError
+
+    from .codecs import FORMATS, read_any
+    from .dsp import highpass
+
+    if out is not None and out.suffix.lower().lstrip(".") in FORMATS:
+        options = replace(options, format=out.suffix.lower().lstrip("."))
+    out = out or source.with_name(f"{source.stem}.mastered.{options.format}")
+    audio, rate = read_any(source)
+    if audio.shape[1] < round(0.4 * rate):
+        raise InputError(f"{source} is shorter than 0.4 s; nothing to measure")
+    if options.mono and audio.shape[0] > 1:
+        audio = audio.mean(axis=0, keepdims=True)
+    audio = highpass(audio, rate, options.highpass_hz)
+    title = source.stem.replace("_", " ")
+    return master_timeline(
+        Timeline(audio, rate, ()),
+        options,
+        out,
+        Tags(title=title, show=options.show, cover=options.cover),
+    )

@@ -1,0 +1,79 @@
+"""``podcast-gen script SOURCE… [-o FILE]``: write the editable ``[S1]``/``[S2]`` script only.
+
+The pipeline runs up to the write stage (so the episode folder and its cache are shared with
+the main command); edit the file and pass it back as the main command's source to skip writing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from podcast.cli.commands import ConfigFile, Language, Private, Sets, Sources, StageSel, _config
+
+__all__ = ["register", "script"]
+
+OutFile = Annotated[
+    Path | None,
+    typer.Option("-o", "--output", help="Script file to write [default: print to stdout]."),
+]
+Writer = Annotated[
+    str | None, typer.Option("--writer", help="Script writer: auto, offline, openai, gemini, …")
+]
+Minutes = Annotated[
+    float | None, typer.Option("--minutes", help="Target episode length in minutes [default: 8].")
+]
+Prompts = Annotated[
+    Path | None,
+    typer.Option(
+        "--prompts-dir", help="Folder with your own prompt templates (write/<purpose>.<lang>.md)."
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``script`` command to ``app``."""
+    app.command(
+        "script",
+        help="Write the [S1]/[S2] script for SOURCE… (no audio); edit it and pass it back as the source.",
+    )(script)
+
+
+def script(
+    sources: Sources,
+    output: OutFile = None,
+    language: Language = None,
+    writer: Writer = None,
+    minutes: Minutes = None,
+    prompts_dir: Prompts = None,
+    config_file: ConfigFile = None,
+    sets: Sets = None,
+    stage: StageSel = None,
+    allow_private_urls: Private = False,
+) -> None:
+    from podcast.api import make_episode
+    from podcast.cli.reporter import reporting
+    from podcast.errors import OutputError
+    from podcast.runfiles import atomic_write_text
+    from podcast.writing import SCRIPT_FILE
+
+    overrides = {
+        "language": language,
+        "write": writer,
+        "minutes": minutes,
+        "prompts_dir": prompts_dir,
+    }
+    config = _config(config_file, sets, allow_private_urls, stage=stage, overrides=overrides)
+    with reporting(quiet=False):
+        episode = make_episode(sources, config, until="write")
+    text = episode.path(SCRIPT_FILE).read_text(encoding="utf-8")
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    typer.echo(str(output))
