@@ -116,46 +116,60 @@ def deliver(
 
     ``finish`` runs after each encode (tagging) before the file is measured.  ``estimate``
     is the caller's idea of ``pre``'s loudness (saves a measuring pass; the post-limiter
-    re-measure corrects it).
+    re-measure corrects it).  A miss on the decoded file moves the PCM target by the miss
+    (and lowers the ceiling after a true-peak miss) and encodes again, at most twice.
     """
     offset = layout_offset(pre.shape[0], enc.channels)
     target = targets.lufs - offset + CODEC_LOSS_DB.get(enc.format, 0.0)  # as the PCM master reads
     start = estimate if estimate is not None and math.isfinite(estimate) else _loudness(pre, rate)
-    gain = target - start if math.isfinite(start) else 0.0
     ceiling = targets.true_peak - targets.margin
     attempts: list[Attempt] = []
     while True:
-        clock = [time.perf_counter()]
-        x, hops = _render(pre, rate, gain, ceiling, target if math.isfinite(start) else -math.inf)
-        clock.append(time.perf_counter())
-        encode(x, rate, path, enc)
-        if finish is not None:
-            finish(path)
-        clock.append(time.perf_counter())
-        decoded = measure_file(path)
-        clock.append(time.perf_counter())
-        attempts.append(
-            Attempt(
-                gain,
-                ceiling,
-                decoded,
-                (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2]),
-            )
-        )
-        if attempts[-1].passes(targets) or len(attempts) > RETRIES or not math.isfinite(start):
+        x, hops, attempt = _attempt(pre, rate, enc, path, finish, start, target, ceiling)
+        attempts.append(attempt)
+        silent = not math.isfinite(start)
+        if attempt.passes(targets) or len(attempts) > RETRIES or silent:
             return Delivery(x, hops, tuple(attempts))
         del x
-        gain, ceiling = _adjust(attempts[-1], targets, gain, ceiling)
+        target, ceiling = _adjust(attempt, targets, target, ceiling)
 
 
-def _adjust(attempt: Attempt, targets: Targets, gain: float, ceiling: float) -> tuple[float, float]:
-    """New gain and ceiling after a miss on the decoded file."""
+def _attempt(
+    pre: np.ndarray,
+    rate: int,
+    enc: Encoding,
+    path: Path,
+    finish: Callable[[Path], None] | None,
+    start: float,
+    target: float,
+    ceiling: float,
+) -> tuple[np.ndarray, np.ndarray, Attempt]:
+    """Render to the PCM ``target``, encode, tag, decode and measure; timed."""
+    clock = [time.perf_counter()]
+    finite = math.isfinite(start)
+    gain = target - start if finite else 0.0
+    x, hops = _render(pre, rate, gain, ceiling, target if finite else -math.inf)
+    clock.append(time.perf_counter())
+    encode(x, rate, path, enc)
+    if finish is not None:
+        finish(path)
+    clock.append(time.perf_counter())
+    decoded = measure_file(path)
+    clock.append(time.perf_counter())
+    seconds = (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2])
+    return x, hops, Attempt(gain, ceiling, decoded, seconds)
+
+
+def _adjust(
+    attempt: Attempt, targets: Targets, target: float, ceiling: float
+) -> tuple[float, float]:
+    """New PCM target and ceiling after a miss on the decoded file."""
     decoded = attempt.decoded
     if decoded.true_peak > targets.true_peak:
         ceiling -= max(CEILING_STEP, decoded.true_peak - targets.true_peak)
     if math.isfinite(decoded.integrated):
-        gain += targets.lufs - decoded.integrated
-    return gain, ceiling
+        target += targets.lufs - decoded.integrated
+    return target, ceiling
 
 
 def attempt_report(attempts: list[Attempt]) -> list[dict[str, Any]]:

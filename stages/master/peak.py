@@ -33,12 +33,20 @@ def _phase_matrix() -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(taps.T, dtype=np.float32), float(np.abs(taps).sum(axis=1).max())
 
 
-def _interpolated(windows: np.ndarray) -> np.ndarray:
-    """``(..., m + 11)`` samples → ``(..., m, 3)`` interpolated values between them."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
+def _phases(windows: np.ndarray) -> np.ndarray:
+    """``(k, m + 11)`` float32 samples → ``(3, k, m)`` interpolated values (¼, ½, ¾ of a
+    sample after each window's 6th sample), as 12 multiply-adds per phase on cache-sized
+    arrays (faster than a matrix product over strided windows)."""
     matrix, _ = _phase_matrix()
-    return sliding_window_view(windows, PHASE_TAPS, axis=-1) @ matrix
+    k, m = windows.shape[0], windows.shape[1] - PHASE_TAPS + 1
+    out = np.empty((3, k, m), dtype=np.float32)
+    scratch = np.empty((k, m), dtype=np.float32)
+    for phase in range(3):
+        np.multiply(windows[:, :m], matrix[0, phase], out=out[phase])
+        for tap in range(1, PHASE_TAPS):
+            np.multiply(windows[:, tap : tap + m], matrix[tap, phase], out=scratch)
+            out[phase] += scratch
+    return out
 
 
 def _block_bounds(x: np.ndarray) -> np.ndarray:
@@ -63,9 +71,8 @@ def _block_windows(x: np.ndarray, blocks: np.ndarray) -> np.ndarray:
 def _group_values(x: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Window starts ``(k, BLOCK)`` of the blocks in ``group`` and the largest |value| each
     window interpolates (between samples ``start + 5`` and ``start + 6`` of ``x``)."""
-    values = np.abs(_interpolated(_block_windows(x, group)))
-    # an elementwise max over the 3 phases is far faster than reducing a length-3 axis
-    best = np.maximum(np.maximum(values[..., 0], values[..., 1]), values[..., 2])
+    values = np.abs(_phases(_block_windows(x, group)))
+    best = np.maximum(np.maximum(values[0], values[1]), values[2])
     starts = group[:, np.newaxis] * BLOCK + np.arange(BLOCK)
     return starts, best
 
@@ -75,7 +82,7 @@ def _group_peak(x: np.ndarray, group: np.ndarray, last: int) -> float:
     complete = group[(group + 1) * BLOCK - 1 <= last]
     best = 0.0
     if complete.size:
-        values = _interpolated(_block_windows(x, complete))
+        values = _phases(_block_windows(x, complete))
         best = max(float(values.max()), -float(values.min()))
     partial = group[(group + 1) * BLOCK - 1 > last]
     if partial.size:

@@ -182,7 +182,9 @@ class ChatClient:
             self.format_mode = "text"
         else:
             return False
-        self.log.debug("the server refused part of the request (%s); asking again without it", error[:80])
+        self.log.debug(
+            "the server refused part of the request (%s); asking again without it", error[:80]
+        )
         return True
 
     def _request(
@@ -206,7 +208,9 @@ class ChatClient:
         return kwargs
 
     def _stream(self, kwargs: dict[str, Any], label: str) -> tuple[str, Any]:
-        extra = {} if "stream_options" in self.dropped else {"stream_options": {"include_usage": True}}
+        extra = (
+            {} if "stream_options" in self.dropped else {"stream_options": {"include_usage": True}}
+        )
         stream = self._openai().chat.completions.create(**kwargs, stream=True, **extra)
         parts: list[str] = []
         usage, received = None, 0

@@ -203,7 +203,7 @@ class Session:
         """One extend/shorten pass when the script misses the target by more than ±20 %."""
         if not self.target or within(script_units(script), self.target):
             return script
-        from .longdoc import resize_script
+        from .resize import resize_script
 
         before = script_units(script)
         try:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from ingest_helpers import LocalServer, make_text_pdf, send
+from .ingest_helpers import LocalServer, make_text_pdf, send
 
 from podcast.config import Config
 from podcast.stage import StageContext

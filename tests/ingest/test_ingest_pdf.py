@@ -7,7 +7,7 @@ import logging
 import warnings
 
 import pytest
-from ingest_helpers import PAGE_TEXTS, encrypt_pdf, make_image_pdf, make_text_pdf, write
+from .ingest_helpers import PAGE_TEXTS, encrypt_pdf, make_image_pdf, make_text_pdf, write
 from podcast.stages.ingest import PdfIngester
 from podcast.stages.ingest.pdf import pdf_document
 

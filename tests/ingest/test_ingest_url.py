@@ -6,7 +6,7 @@ import gzip
 import ipaddress
 
 import pytest
-from ingest_helpers import ARTICLE, endless_route, slow_route
+from .ingest_helpers import ARTICLE, endless_route, slow_route
 from podcast.stages.ingest import UrlIngester
 from podcast.stages.ingest.net import FetchLimits, address_allowed, fetch
 

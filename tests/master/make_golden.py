@@ -1,4 +1,5 @@
-"""Build the golden data for the chain tests: ``python tests/master/make_golden.py``.
+"""Build the golden data for the chain tests: ``python -m tests.master.make_golden`` (from
+the repository root).
 
 A small deterministic episode (three synthetic clips with DC offset, rumble, leading and
 trailing silence and a 9 dB level difference between speakers) goes through the whole
@@ -10,7 +11,6 @@ in the commit.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,7 @@ RATE = 24000
 
 def golden_clips() -> list[tuple[str, str, np.ndarray]]:
     """Three turns: speech-like bursts padded with silence, a DC offset and 30 Hz rumble."""
-    sys.path.insert(0, str(HERE))
-    from master_signals import speech_like
+    from tests.master.master_signals import speech_like
 
     turns = []
     specs = [
@@ -52,9 +51,10 @@ def envelope_db(audio: np.ndarray, rate: int, window: float = 0.05) -> list[floa
 def run_chain(folder: Path) -> dict:
     """Master the golden episode into ``folder`` and summarise the result."""
     import soundfile as sf
-    from master_signals import clip_episode
     from podcast.stages.master.options import MasterOptions
     from podcast.stages.master.produce import master_episode
+
+    from tests.master.master_signals import clip_episode
 
     episode = clip_episode(folder, golden_clips(), RATE)
     done = master_episode(episode, MasterOptions(format="wav", mono=True), folder, seed=7)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from make_golden import GOLDEN, golden_clips, run_chain
-from master_signals import clip_episode, espeak, speech_like
 from podcast.stages.master.assemble import GapPolicy, gap_before, is_backchannel
 from podcast.stages.master.codecs import measure_file
 from podcast.stages.master.dsp import apply_fades, highpass, limit, speech_bounds
@@ -21,6 +20,9 @@ from podcast.stages.master.meter import measure
 from podcast.stages.master.options import MasterOptions
 from podcast.stages.master.peak import true_peak
 from podcast.stages.master.produce import master_episode, master_file
+
+from .make_golden import GOLDEN, golden_clips, run_chain
+from .master_signals import clip_episode, espeak, speech_like
 
 
 def test_chain_matches_golden_data(tmp_path: Path) -> None:
@@ -186,3 +188,81 @@ def test_decoded_mp3_meets_targets(tmp_path: Path, mono: bool, level: float) -> 
     assert decoded.true_peak <= -1.0
     assert result.report["passed"] and result.report["channels"] == (1 if mono else 2)
     assert result.report["integrated"] == pytest.approx(decoded.integrated, abs=0.01)
+
+
+def spiky(seconds: float, rate: int) -> np.ndarray:
+    """Speech-like noise with short loud 3 kHz bursts every 0.5 s (a high crest factor)."""
+    x = speech_like(seconds, rate, seed=2)
+    burst = (0.9 * np.sin(2 * np.pi * 3000 * np.arange(120) / rate) * np.hanning(120)).astype(
+        np.float32
+    )
+    for start in range(rate // 2, x.size - 120, rate // 2):
+        x[start : start + 120] += burst
+    return x
+
+
+def test_true_peak_miss_on_the_decoded_file_triggers_a_lower_ceiling(tmp_path: Path) -> None:
+    source = tmp_path / "spiky.wav"
+    sf.write(source, spiky(6, 24000), 24000)
+    # a ceiling above the allowed true peak makes the first encode miss on purpose
+    result = master_file(source, tmp_path / "out.mp3", MasterOptions(limiter_margin=-0.5))
+    attempts = result.report["attempts"]
+    assert attempts[0]["true_peak"] > -1.0
+    assert 2 <= len(attempts) <= 3
+    assert attempts[1]["ceiling_dbtp"] <= -1.0
+    assert result.report["passed"] and measure_file(result.path).true_peak <= -1.0
+
+
+def test_loudness_miss_moves_the_target_not_just_the_gain(tmp_path: Path) -> None:
+    source = tmp_path / "talk.wav"
+    sf.write(source, speech_like(6, 24000, seed=4), 24000)
+    result = master_file(source, tmp_path / "out.mp3", MasterOptions(tolerance=0.01))
+    attempts = result.report["attempts"]
+    assert len(attempts) >= 2
+    misses = [abs(a["integrated"] + 16.0) for a in attempts]
+    assert min(misses[1:]) < misses[0] or misses[0] <= 0.01
+
+
+def test_light_compression_narrows_dynamics(tmp_path: Path) -> None:
+    rate = 24000
+    x = speech_like(12, rate, seed=5) * np.repeat(np.float32([1.0, 0.25, 1.0, 0.25]), 3 * rate)
+    source = tmp_path / "uneven.wav"
+    sf.write(source, x, rate)
+    plain = master_file(source, tmp_path / "plain.wav", MasterOptions())
+    squeezed = master_file(
+        source,
+        tmp_path / "squeezed.wav",
+        MasterOptions(compress_ratio=3.0, compress_threshold_lu=-6.0),
+    )
+    assert squeezed.report["lra"] < plain.report["lra"] - 1.0
+    assert squeezed.report["integrated"] == pytest.approx(-16.0, abs=0.5)
+
+
+def test_dialogue_clip_with_several_turns(tmp_path: Path) -> None:
+    """A dialogue engine's block: two turns in one clip; spans follow the trim, and the
+    speakers are leveled inside the clip."""
+    from podcast.models import Clip, Rendering
+
+    rate = 24000
+    quiet = np.float32(10 ** (-10 / 20))
+    pause, lead = np.zeros(rate // 3, np.float32), np.zeros(rate // 2, np.float32)
+    block = np.concatenate(
+        [lead, speech_like(3, rate, seed=1), pause, speech_like(3, rate, seed=2) * quiet, lead]
+    )
+    spans = ((0.5, 3.5), (3.5 + 1 / 3, 6.5 + 1 / 3))
+    base = clip_episode(
+        tmp_path, [("S1", "First turn here.", block), ("S2", "Second turn here.", block)], rate
+    )
+    clip = Clip(base.rendering.clips[0].path, rate, (0, 1), spans)
+    episode = replace(base, rendering=Rendering("test", rate, (clip,)))
+    done = master_episode(episode, MasterOptions(format="wav", lead_in=0.3), tmp_path)
+    first, second = done.segments
+    assert first.start == pytest.approx(0.3 + 0.03, abs=0.01)  # trimmed to 30 ms before speech
+    assert second.start - first.start == pytest.approx(3.0 + 1 / 3, abs=0.002)
+    audio, out_rate = sf.read(done.outputs.audio, dtype="float32", always_2d=True)
+
+    def level(seg: object) -> float:
+        part = audio[round((seg.start + 0.05) * out_rate) : round((seg.end - 0.05) * out_rate)]
+        return measure(part.T, out_rate, true_peak=False).integrated
+
+    assert abs(level(first) - level(second)) <= 1.0

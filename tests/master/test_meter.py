@@ -11,9 +11,10 @@ import subprocess
 
 import numpy as np
 import pytest
-from master_signals import faded, sequence, speech_like, tone
 from podcast.stages.master.meter import LoudnessMeter, k_weighting_sos, measure
 from podcast.stages.master.peak import true_peak
+
+from .master_signals import faded, sequence, speech_like, tone
 
 RATES = (48000, 24000)
 
@@ -204,7 +205,8 @@ def ffmpeg_ebur128(path: str) -> tuple[float, float]:
 @pytest.mark.parametrize("rate", RATES)
 def test_cross_check_with_ffmpeg_ebur128(tmp_path, rate: int) -> None:
     import soundfile as sf
-    from master_signals import espeak
+
+    from .master_signals import espeak
 
     speech, speech_rate = espeak(
         "The quick brown fox jumps over the lazy dog, twice, for a fair measurement."

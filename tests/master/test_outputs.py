@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from master_signals import clip_episode, speech_like
 from podcast.stages.master import MasterStage
 from podcast.stages.master.codecs import read_any
 
 from podcast.errors import EXIT_INPUT, EXIT_OUTPUT
 from podcast.models import Chapter, Episode
 from tests.conftest import assert_one_line_error, clean_env
+
+from .master_signals import clip_episode, speech_like
 
 RATE = 24000
 LINES = [

@@ -46,7 +46,7 @@ def _load_tiny_codec(folder: Path) -> Any:
     import torch
     from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import load_codec
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     return load_codec(folder, device="cpu")
 
 

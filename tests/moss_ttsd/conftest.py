@@ -41,5 +41,5 @@ def tiny_lm(lm_dir: Path):
 
     from podcast.stages.synthesize.moss_ttsd.loading import load_lm
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     return load_lm(lm_dir, device="cpu", dtype="fp32", attention="eager")

@@ -147,7 +147,7 @@ def engine_codec() -> object:
     import torch
     from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import load_codec
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     return load_codec(_require(_fixture_root() / "codec"), device="cpu")
 
 

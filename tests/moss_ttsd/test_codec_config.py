@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from codec_helpers import fixture_root, load_json, require
+from .codec_helpers import fixture_root, load_json, require
 from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import (
     build_codec,
     load_config_file,

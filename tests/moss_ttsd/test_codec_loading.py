@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from codec_helpers import ATOL_WAV, assert_close, codec_dir, fixture_root, load_json, load_npz
+from .codec_helpers import ATOL_WAV, assert_close, codec_dir, fixture_root, load_json, load_npz
 from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import load_codec
 from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.loading import infer_preset
 from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.presets import PRESETS, preset_config

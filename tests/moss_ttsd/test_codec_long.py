@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from codec_helpers import (
+from .codec_helpers import (
     ATOL_WAV,
     assert_close,
     codec_dir,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import soundfile as sf
-from engine_helpers import tiny_folders  # noqa: F401
+from .engine_helpers import tiny_folders  # noqa: F401
 
 from tests.conftest import assert_one_line_error, clean_env
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 import soundfile as sf
-from engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
+from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
 from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
 
 from podcast.config import Config

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from engine_helpers import (  # noqa: F401
+from .engine_helpers import (  # noqa: F401
     ATOL_WAV,
     engine_codec,
     load_arrays,
@@ -16,7 +16,7 @@ from engine_helpers import (  # noqa: F401
     prompt_length,
     test_wav,
 )
-from lm_helpers import StubTokenizer
+from .lm_helpers import StubTokenizer
 from podcast.stages.synthesize.moss_ttsd.generate import GenerationConfig
 from podcast.stages.synthesize.moss_ttsd.model import set_attention
 from podcast.stages.synthesize.moss_ttsd.runtime import Runtime

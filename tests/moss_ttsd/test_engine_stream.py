@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from engine_helpers import (  # noqa: F401
+from .engine_helpers import (  # noqa: F401
     engine_codec,
     load_arrays,
     one_thread,
@@ -15,7 +15,7 @@ from engine_helpers import (  # noqa: F401
     test_wav,
     tiny_folders,
 )
-from lm_helpers import StubTokenizer
+from .lm_helpers import StubTokenizer
 from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
 from podcast.stages.synthesize.moss_ttsd.generate import GenerationConfig
 from podcast.stages.synthesize.moss_ttsd.model import set_attention
@@ -64,7 +64,7 @@ def test_long_stream_is_sample_identical_to_one_shot(
 
 
 def test_engine_stream_equals_block_render(tiny_folders: dict) -> None:
-    from engine_helpers import engine_options
+    from .engine_helpers import engine_options
 
     options = build_options(
         MossTTSDEngine.Options, engine_options(tiny_folders), "stages.synthesize.moss-ttsd"

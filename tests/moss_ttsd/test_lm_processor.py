@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lm_helpers import StubTokenizer
+from .lm_helpers import StubTokenizer
 
 from podcast.stages.synthesize.moss_ttsd import processor as P
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from podcast.stages.synthesize.remote import OpenAISpeechEngine
 from podcast.stages.synthesize.remote.http import TransientError
-from remote_fakes import decoded, render
+from .remote_fakes import decoded, render
 
 from podcast.errors import SynthesisError
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 from podcast.stages.synthesize.remote import SglangEngine
-from remote_fakes import decoded, prompt_v0, render
+from .remote_fakes import decoded, prompt_v0, render
 
 from podcast.errors import ConfigError, SynthesisError, UpstreamError
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_server import LLMServer
-from write_helpers import FAST, KEY
+from .llm_server import LLMServer
+from .write_helpers import FAST, KEY
 
 from podcast.config import load_config
 from podcast.models import Document, Episode

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from llm_server import Reply, Seen
+from .llm_server import Reply, Seen
 
 WORDS = ["the", "study", "shows", "that", "careful", "testing", "finds", "most", "bugs", "early", "and", "saves", "a", "lot", "of", "time", "for", "every", "team", "that", "ships", "software", "to", "real", "users", "every", "single", "week"]
 ZH = "研究表明认真测试能够尽早发现大多数问题并为每个团队节省大量时间"

@@ -7,10 +7,10 @@ import socket
 import time
 
 import pytest
-from llm_cooperative import cooperative, script_json
-from llm_server import Reply
+from .llm_cooperative import cooperative, script_json
+from .llm_server import Reply
 from podcast.stages.write import GeminiWriter, OpenAIWriter
-from write_helpers import KEY, document
+from .write_helpers import KEY, document
 
 from podcast.errors import UpstreamError
 

@@ -6,12 +6,12 @@ import json
 import re
 
 import pytest
-from llm_cooperative import cooperative
-from llm_server import Reply
+from .llm_cooperative import cooperative
+from .llm_server import Reply
 from podcast.stages.write import OpenAIWriter
 from podcast.stages.write.longdoc import parse_outline, split_parts
 from podcast.stages.write.parse import ScriptProblems
-from write_helpers import document
+from .write_helpers import document
 
 from podcast.errors import UpstreamError
 

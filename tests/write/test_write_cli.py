@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llm_cooperative import cooperative
-from llm_server import Reply
-from write_helpers import KEY
+from .llm_cooperative import cooperative
+from .llm_server import Reply
+from .write_helpers import KEY
 
 from tests.conftest import assert_one_line_error, clean_env
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from llm_cooperative import script_json
+from .llm_cooperative import script_json
 from podcast.stages.write import AutoWriter
 from podcast.stages.write.prompting import PURPOSES, PromptBook
-from write_helpers import KEY
+from .write_helpers import KEY
 
 from podcast.api import make_episode
 from podcast.config import Config, load_config

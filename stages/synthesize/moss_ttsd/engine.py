@@ -122,14 +122,9 @@ class MossTTSDEngine(DialogueEngine):
 
     @classmethod
     def unavailable(cls, options: Any) -> str | None:
+        # Cheapest first: looking for weights costs a few stat calls, importing torch seconds.
         import importlib.util
 
-        if importlib.util.find_spec("torch") is None:
-            return "PyTorch is not installed"
-        import torch
-
-        if options.device != "cpu" and not torch.cuda.is_available():
-            return "no CUDA GPU"
         from podcast.errors import MissingModelError
 
         from .files import find_model_files
@@ -138,6 +133,12 @@ class MossTTSDEngine(DialogueEngine):
             find_model_files(options.model_dir, options.codec_dir, options.version)
         except MissingModelError as exc:
             return str(exc)
+        if importlib.util.find_spec("torch") is None:
+            return "PyTorch is not installed"
+        import torch
+
+        if options.device != "cpu" and not torch.cuda.is_available():
+            return "no CUDA GPU"
         return None
 
     def check(self, script: Script) -> None:
