@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-DEFAULT_FIXTURES = "/work/shared/fixtures/moss_ttsd"
+DEFAULT_FIXTURES = str(Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "moss_ttsd")
 
 
 def _timed(fn: Callable[[], Any], device: str, repeat: int) -> float:

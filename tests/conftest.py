@@ -12,6 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"  # the project's shared/ folder sits beside the clone
+
+
+def moss_fixtures() -> Path:
+    """The MOSS-TTSD parity fixture folder: ``$MOSS_FIXTURES`` or ``../shared/fixtures/moss_ttsd``."""
+    return Path(os.environ.get("MOSS_FIXTURES", SHARED / "fixtures" / "moss_ttsd"))
 SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "PODCAST_GEN_WRITER", "PODCAST_GEN_SYNTH")
 
 

@@ -125,7 +125,8 @@ def _plugin_line(row: dict[str, Any]) -> str:
 
 
 def _stage_lines(row: dict[str, Any], with_options: bool) -> str:
-    lines = [f"{row['kind']}.{row['name']:<14} {row['summary']}  [{row['plugin']}]"]
+    stage_id = f"{row['kind']}.{row['name']}"
+    lines = [f"{stage_id:<25} {row['summary']}  [{row['plugin']}]"]
     if with_options:
         lines += [f"    {o['name']} ({o['type']}, default {o['default']!r}): {o['help']}" for o in row["options"]]
     return "\n".join(lines)

@@ -81,7 +81,8 @@ class TextIngester(Ingester):
         text = decode_with(data, self.options.encoding, source)
         markdown = self.options.markdown
         if markdown is None:
-            markdown = source_suffix(source) in MARKDOWN_SUFFIXES
+            suffix = source_suffix(source)
+            markdown = suffix in MARKDOWN_SUFFIXES or (not suffix and looks_like_markdown(text))
         return text_document(text, source, markdown=markdown)
 
 
@@ -96,6 +97,14 @@ def decode_with(data: bytes, encoding: str, source: str) -> str:
         return data.decode(codec).lstrip("\ufeff")
     except UnicodeDecodeError as exc:
         raise InputError(f"{display_name(source)} is not valid {encoding}: {exc.reason}") from None
+
+
+_ATX_HEADING = re.compile(r"^#{1,6} \S", re.MULTILINE)
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Sniff stdin or suffix-less files: two or more ATX headings (``# …``/``## …``)."""
+    return len(_ATX_HEADING.findall(text, 0, 20000)) >= 2
 
 
 def text_document(text: str, source: str, *, markdown: bool, kind: str | None = None) -> Document:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .codecs import CODEC_LOSS_DB, Encoding, encode, measure_file
-from .dsp import gain_db, limit
+from .limiter import Limiter
 from .meter import Loudness, LoudnessMeter, measure
 
 __all__ = ["Attempt", "Delivery", "Targets", "deliver", "layout_offset"]
@@ -28,6 +28,7 @@ __all__ = ["Attempt", "Delivery", "Targets", "deliver", "layout_offset"]
 RETRIES = 2
 SETTLE_LU = 0.05  # post-limiter loudness corrections smaller than this are skipped
 CEILING_STEP = 0.5  # dB lower ceiling for each true-peak miss
+HEADROOM_DB = 3.0  # make-up gain the limiter's envelope allows beyond the first guess
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +80,18 @@ def _hops(x: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
 def _render(
     pre: np.ndarray, rate: int, gain: float, ceiling: float, target: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gain and limit, then re-measure once and correct what the limiter cost (0.2-0.6 LU;
-    a positive correction is limited again).  Returns the master and its hop energies."""
-    x = gain_db(pre.copy(), gain)
-    limit(x, rate, ceiling)
+    """Gain and limit, then re-measure once and correct what the limiter cost (0.2-0.6 LU)
+    by limiting again with the corrected gain.  Returns the master and its hop energies."""
+    limiter = Limiter(pre, rate, ceiling, gain + HEADROOM_DB)
+    x = limiter.apply(gain)
     hops, level = _hops(x, rate)
     miss = target - level
     if math.isfinite(miss) and abs(miss) >= SETTLE_LU:
-        gain_db(x, miss)
+        del x
+        if not limiter.covers(gain + miss, ceiling):
+            limiter = Limiter(pre, rate, ceiling, gain + miss + HEADROOM_DB)
+        x = limiter.apply(gain + miss)
         hops = hops * 10.0 ** (miss / 10.0)
-        if miss > 0:
-            limit(x, rate, ceiling)
     return x, hops
 
 

@@ -9,52 +9,47 @@ import typer
 
 __all__ = ["master"]
 
+Source = Annotated[
+    Path, typer.Argument(help="Audio file to master (WAV, FLAC, MP3, Ogg…).", show_default=False)
+]
+Output = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Output file; its suffix picks the format [default: IN.mastered.mp3].",
+    ),
+]
+Lufs = Annotated[
+    float | None,
+    typer.Option(
+        "--lufs", help="Integrated loudness target, LUFS [default: -16 stereo, -19 mono]."
+    ),
+]
+TruePeak = Annotated[float, typer.Option("--true-peak", help="True-peak maximum, dBTP.")]
+Mono = Annotated[
+    bool, typer.Option("--mono", help="Deliver one channel (default target -19 LUFS).")
+]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print the mastering report as one JSON object.")
+]
+
 
 def master(
-    source: Annotated[
-        Path,
-        typer.Argument(help="Audio file to master (WAV, FLAC, MP3, Ogg…).", show_default=False),
-    ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Output file; its suffix picks the format [default: IN.mastered.mp3].",
-        ),
-    ] = None,
-    lufs: Annotated[
-        float | None,
-        typer.Option(
-            "--lufs", help="Integrated loudness target, LUFS [default: -16 stereo, -19 mono]."
-        ),
-    ] = None,
-    true_peak: Annotated[
-        float, typer.Option("--true-peak", help="True-peak maximum, dBTP.")
-    ] = -1.0,
-    mono: Annotated[
-        bool, typer.Option("--mono", help="Deliver one channel (default target -19 LUFS).")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the mastering report as one JSON object.")
-    ] = False,
-) -> None:
+    source: Source, output: Output = None, lufs: Lufs = None, true_peak: TruePeak = -1.0,
+    mono: Mono = False, as_json: Json = False,
+) -> None:  # fmt: skip
     """Master an audio file to podcast loudness and print the report."""
     import json
 
     from .options import MasterOptions
     from .produce import master_file
 
-    options = MasterOptions(lufs=lufs, true_peak=true_peak, mono=mono)
-    result = master_file(source, output, options)
-    payload = {
-        "audio": str(result.path),
-        "duration": round(result.duration, 3),
-        "report": result.report,
-    }
+    result = master_file(source, output, MasterOptions(lufs=lufs, true_peak=true_peak, mono=mono))
+    report = result.report
+    payload = {"audio": str(result.path), "duration": round(result.duration, 3), "report": report}
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False))
-    else:
-        r = result.report
-        summary = f"{r['integrated']} LUFS, {r['true_peak']} dBTP, LRA {r['lra']} LU"
-        typer.echo(f"{result.path}: {summary}, {result.duration:.1f} s")
+        return
+    summary = f"{report['integrated']} LUFS, {report['true_peak']} dBTP, LRA {report['lra']} LU"
+    typer.echo(f"{result.path}: {summary}, {result.duration:.1f} s")

@@ -1,5 +1,5 @@
-"""Signal processing for mastering: trim, high-pass, fades, gain ramps, compression and a
-vectorised look-ahead true-peak limiter.
+"""Signal processing for mastering: trim, high-pass, fades, gain and compression (the
+limiter lives in :mod:`.limiter`).
 
 Audio is float32 ``(channels, n)`` at one sample rate unless a function says otherwise;
 gains are linear factors unless named ``*_db``.  Functions that say "in place" modify their
@@ -8,22 +8,15 @@ argument to keep peak memory at one copy of the episode.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-
-from .peak import peak_envelope
 
 __all__ = [
     "apply_fades",
     "compress",
     "db_to_gain",
     "highpass",
-    "limit",
     "speech_bounds",
 ]
-
-CHUNK = 1 << 21  # samples per limiter chunk (≈ 44 s at 48 kHz)
 
 
 def db_to_gain(db: float) -> float:
@@ -87,59 +80,3 @@ def compress(x: np.ndarray, sample_rate: int, threshold_db: float, ratio: float)
 
     plugin = Compressor(threshold_db=threshold_db, ratio=ratio, attack_ms=10.0, release_ms=150.0)
     return plugin.process(x, float(sample_rate)).astype(np.float32, copy=False)
-
-
-def limit(
-    x: np.ndarray, sample_rate: int, ceiling_db: float, attack: float = 0.01, hold: float = 0.03
-) -> np.ndarray:
-    """Look-ahead true-peak limiter, in place; returns ``x``.
-
-    The channel-linked gain needed at every sample (ceiling over the x4 true-peak envelope)
-    is min-filtered over ``[n - hold, n + attack)`` and smoothed by two boxes whose joint
-    length is below ``attack``, so the smoothed gain never exceeds the needed gain: peaks
-    are caught without overshoot, gain falls over ``attack`` seconds before a peak and
-    recovers over ``attack`` after ``hold``.  Work goes in chunks, and chunks with nothing
-    above the ceiling are skipped.
-    """
-    ceiling = db_to_gain(ceiling_db)
-    ahead, back = max(2, round(attack * sample_rate)), round(hold * sample_rate)
-    margin = ahead + back + 2
-    n = x.shape[1]
-    saved = np.zeros((x.shape[0], 0), dtype=np.float32)  # unmodified samples left of the chunk
-    for start in range(0, n, CHUNK):
-        stop = min(n, start + CHUNK)
-        lo, hi = max(0, start - margin), min(n, stop + margin)
-        window = np.concatenate([saved, x[:, start:hi]], axis=1)
-        saved = x[:, max(0, stop - margin) : stop].copy()
-        gain = _limiter_gain(window, ceiling, ahead, back)
-        if gain is not None:
-            x[:, start:stop] *= gain[start - lo : start - lo + stop - start]
-    return x
-
-
-def _limiter_gain(x: np.ndarray, ceiling: float, ahead: int, back: int) -> np.ndarray | None:
-    """Smoothed gain for ``(channels, m)`` ``x``, or ``None`` when nothing exceeds ``ceiling``."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    env = peak_envelope(x[0], ceiling)
-    for channel in x[1:]:
-        np.maximum(env, peak_envelope(channel, ceiling), out=env)
-    if float(env.max()) <= ceiling:
-        return None
-    need = np.minimum(1.0, ceiling / np.maximum(env, 1e-12)).astype(np.float32)
-    size = ahead + back
-    # window [n - back, n + ahead): centred filters take origin relative to the middle
-    held = minimum_filter1d(
-        need, size=size, origin=(size // 2) - ahead + 1 if size > 1 else 0, mode="nearest"
-    )
-    box = max(1, ahead // 2)
-    smooth = uniform_filter1d(held, size=box, origin=(box - 1) // 2, mode="nearest")
-    smooth = uniform_filter1d(smooth, size=box, origin=(box - 1) // 2, mode="nearest")
-    return np.minimum(smooth, need)  # guards against rounding in the running means
-
-
-def gain_db(x: np.ndarray, db: float) -> np.ndarray:
-    """Multiply by ``db`` decibels in place; returns ``x``."""
-    if db != 0.0 and math.isfinite(db):
-        x *= np.float32(db_to_gain(db))
-    return x

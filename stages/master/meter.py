@@ -124,7 +124,7 @@ class LoudnessMeter:
         if x.shape[1] == 0:
             return
         self._samples += x.shape[1]
-        self._sample_peak = max(self._sample_peak, float(np.max(np.abs(x))))
+        self._sample_peak = max(self._sample_peak, float(x.max()), -float(x.min()))
         if self._peak is not None:
             self._peak.feed(x)
         self._add_power(self._weighted_power(x))

@@ -44,6 +44,9 @@ class MasterOptions:
         None, "Bitrate in kbps [default: mp3 128 stereo / 96 mono; m4a 96/64]."
     )
     sample_rate: int = option(44100, "Delivery sample rate in Hz (Opus always uses 48000).")
+    mp3_quality: int = option(
+        7, "LAME algorithm quality 2 (best, slowest) to 7 (fastest); the bitrate is unchanged."
+    )
     gap: float = option(0.4, "Silence between turns, seconds.")
     gap_jitter: float = option(0.08, "Random (seeded) variation of each gap, ± seconds.")
     backchannel_gap: float = option(

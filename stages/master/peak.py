@@ -128,7 +128,7 @@ class TruePeakMeter:
         x = np.asarray(block, dtype=np.float32)
         if x.shape[1] == 0:
             return
-        self._best = max(self._best, float(np.max(np.abs(x))))  # phase 0 is the identity
+        self._best = max(self._best, float(x.max()), -float(x.min()))  # phase 0: identity
         joined = np.concatenate([self._tails, x], axis=1)
         rows = (
             joined[:1] if joined.shape[0] == 2 and np.array_equal(joined[0], joined[1]) else joined

@@ -25,12 +25,13 @@ from .meter import measure, region_loudness
 from .options import MasterOptions
 from .tags import Tags, ffmetadata, write_tags
 
-__all__ = ["Mastered", "master_episode", "master_timeline"]
+__all__ = ["Mastered", "master_episode", "master_file", "master_timeline"]
 
 
 @dataclass(frozen=True, slots=True)
 class Mastered:
-    """The written deliverable, its decoded duration (s) and the mastering report."""
+    """The written deliverable, its duration in seconds (the PCM master's length, which is
+    what a gapless player plays) and the mastering report."""
 
     path: Path
     duration: float
@@ -45,7 +46,9 @@ def _targets(options: MasterOptions) -> Targets:
 
 def _encoding(options: MasterOptions, tags: Tags) -> Encoding:
     meta = ffmetadata(tags) if options.format == "m4a" else ""
-    return Encoding(options.format, options.channels, options.delivery_rate, options.kbps, meta)
+    return Encoding(
+        options.format, options.channels, options.delivery_rate, options.kbps, meta, options.mp3_quality
+    )
 
 
 def _prepare(
@@ -106,6 +109,7 @@ def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags:
         "bitrate_kbps": enc.bitrate if enc.format in ("mp3", "m4a") else None,
         "bytes": out.stat().st_size,
         "speakers": _speaker_report(speakers, after, offset),
+        "turns": _turn_spread(done.hops, timeline, _hop_loudness(done.hops)),
         "gaps": _gap_report(timeline.placed),
         "attempts": attempt_report(list(done.attempts)),
     }
@@ -122,6 +126,27 @@ def _speakers_after(hops: np.ndarray, timeline: Timeline) -> dict[str, float]:
     for turn in timeline.placed:
         regions.setdefault(turn.speaker, []).append((turn.start, turn.end))
     return {who: region_loudness(hops, hop_seconds, spans) for who, spans in regions.items()}
+
+
+def _hop_loudness(hops: np.ndarray) -> float:
+    """Integrated loudness of the master from its hop energies (same scale as the turns)."""
+    from .meter import gated_loudness
+
+    return (
+        gated_loudness(np.convolve(hops, np.full(4, 0.25), mode="valid"))
+        if hops.size >= 4
+        else -math.inf
+    )
+
+
+def _turn_spread(hops: np.ndarray, timeline: Timeline, integrated: float) -> dict[str, Any]:
+    """How many turns of 3 s or more sit more than 3 LU from the master's integrated
+    loudness (mastering.md §6.3), measured on the master's own scale."""
+    hop_seconds = round(timeline.sample_rate / 10) / timeline.sample_rate
+    long_turns = [t for t in timeline.placed if t.end - t.start >= 3.0]
+    levels = [region_loudness(hops, hop_seconds, [(t.start, t.end)]) for t in long_turns]
+    outside = [t.turn for t, v in zip(long_turns, levels, strict=True) if abs(v - integrated) > 3.0]
+    return {"checked": len(long_turns), "outside_3lu": outside}
 
 
 def _rounded(value: float) -> float | None:
@@ -287,7 +312,18 @@ def master_episode(
         files={"audio": out, **files},
         report=mastered.report,
     )
-    return replace(episode, segments=segments, outputs=outputs)
+    done = replace(episode, segments=segments, outputs=outputs)
+    return done if mastered.report["passed"] else done.with_warning(_miss(mastered.report))
+
+
+def _miss(report: dict[str, Any]) -> str:
+    """One-line warning for a deliverable that still misses its targets after re-encoding."""
+    target = report["target"]
+    return (
+        f"master: the decoded {report['format']} reads {report['integrated']} LUFS and "
+        f"{report['true_peak']} dBTP (target {target['integrated']} LUFS ± {target['tolerance']}, "
+        f"≤ {target['true_peak']} dBTP); check the input audio for silence or clipping"
+    )
 
 
 def _write_texts(

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import SHARED
 from podcast.stages.ingest import PdfIngester, UrlIngester
 
 from podcast.errors import InputError
@@ -20,7 +22,7 @@ from podcast.options import build_options
 
 # ``INGEST_CORPUS`` overrides; default: ../shared/corpus/ingest next to the repository.
 CORPUS = Path(
-    os.environ.get("INGEST_CORPUS", Path(__file__).resolve().parents[3] / "shared/corpus/ingest")
+    os.environ.get("INGEST_CORPUS", SHARED / "corpus" / "ingest")
 )
 HTML_DIR, PDF_DIR = CORPUS / "html", CORPUS / "pdf"
 REQUIRED_PAGES = 12

@@ -15,7 +15,8 @@ import pytest
 import soundfile as sf
 from podcast.stages.master.assemble import GapPolicy, gap_before, is_backchannel
 from podcast.stages.master.codecs import measure_file
-from podcast.stages.master.dsp import apply_fades, highpass, limit, speech_bounds
+from podcast.stages.master.dsp import apply_fades, highpass, speech_bounds
+from podcast.stages.master.limiter import limit
 from podcast.stages.master.meter import measure
 from podcast.stages.master.options import MasterOptions
 from podcast.stages.master.peak import true_peak
@@ -81,13 +82,13 @@ def test_limiter_holds_the_ceiling_and_leaves_quiet_audio_alone() -> None:
 
 
 def test_limiter_works_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
-    import podcast.stages.master.dsp as dsp
+    import podcast.stages.master.limiter as limiter_module
 
     rate = 24000
     x = speech_like(3, rate, level=1.2)[np.newaxis]
     whole, chunked = x.copy(), x.copy()
     limit(whole, rate, -2.0)
-    monkeypatch.setattr(dsp, "CHUNK", 10_007)
+    monkeypatch.setattr(limiter_module, "CHUNK", 10_000)  # whole 16-sample blocks
     limit(chunked, rate, -2.0)
     assert np.abs(whole - chunked).max() < 1e-5
     assert 20 * math.log10(true_peak(chunked)) <= -2.0 + 0.01
@@ -171,6 +172,13 @@ def test_two_voices_ten_db_apart_come_out_within_one_lu(tmp_path: Path) -> None:
     assert abs(levels["S1"] - levels["S2"]) <= 1.0
     report = episode.outputs.report["speakers"]
     assert abs(report["S1"]["loudness"] - report["S2"]["loudness"]) <= 1.0
+    assert episode.outputs.report["turns"]["outside_3lu"] == []
+    unleveled = master_episode(
+        clip_episode(tmp_path / "raw", turns, rate),
+        MasterOptions(format="wav", level_speakers=False),
+        tmp_path,
+    )
+    assert unleveled.outputs.report["turns"]["outside_3lu"]  # without leveling S2's turns stray
 
 
 @pytest.mark.parametrize("mono", [False, True])

@@ -220,3 +220,21 @@ def test_cross_check_with_ffmpeg_ebur128(tmp_path, rate: int) -> None:
     theirs_i, theirs_tp = ffmpeg_ebur128(str(path))
     assert ours.integrated == pytest.approx(theirs_i, abs=0.1)  # ffmpeg prints one decimal
     assert ours.true_peak == pytest.approx(theirs_tp, abs=0.2)
+
+
+@pytest.mark.parametrize("rate", (48000, 44100, 24000))
+def test_matches_libebur128_on_speech(rate: int) -> None:
+    """mastering.md §6: |ΔI| ≤ 0.05 LU and |ΔTP| ≤ 0.1 dB against libebur128 on real speech."""
+    eb = pytest.importorskip("pyebur128")
+    from podcast.audio import resample
+
+    from .master_signals import espeak
+
+    speech, speech_rate = espeak("Light pressure is tiny, but it never stops pushing the sail.")
+    x = resample(speech, speech_rate, rate) * np.float32(2.0)
+    modes = eb.MeasurementMode.MODE_I | eb.MeasurementMode.MODE_TRUE_PEAK
+    state = eb.R128State(1, rate, modes)
+    state.add_frames(x[0].astype(np.float64), x.shape[1])
+    ours = measure(x, rate)
+    assert ours.integrated == pytest.approx(eb.get_loudness_global(state), abs=0.05)
+    assert ours.true_peak == pytest.approx(20 * math.log10(eb.get_true_peak(state, 0)), abs=0.1)

@@ -231,3 +231,27 @@ def test_m4a_without_ffmpeg_is_one_line(run_cli, tmp_path: Path) -> None:
     assert_one_line_error(proc, EXIT_OUTPUT, "ffmpeg")
     assert not any(p.suffix == ".m4a" or "part" in p.name for p in tmp_path.iterdir())
     assert os.environ.get("PATH")  # the real environment is untouched
+
+
+def test_cover_art_goes_into_id3(tmp_path: Path) -> None:
+    from mutagen.id3 import ID3
+    from podcast.stages.master.produce import master_episode
+
+    cover = tmp_path / "cover.jpg"
+    cover.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    done = master_episode(episode_for(tmp_path / "ep"), MasterStage.Options(cover=cover), tmp_path)
+    picture = ID3(done.outputs.audio).getall("APIC")[0]
+    assert picture.data == cover.read_bytes() and picture.mime == "image/jpeg" and picture.type == 3
+
+
+def test_silent_rendering_is_delivered_with_a_warning(tmp_path: Path) -> None:
+    from podcast.stages.master.produce import master_episode
+
+    silent = [
+        ("S1", "Hello there.", np.zeros(RATE, np.float32)),
+        ("S2", "Yes.", np.zeros(RATE, np.float32)),
+    ]
+    done = master_episode(clip_episode(tmp_path, silent, RATE), MasterStage.Options(), tmp_path)
+    assert done.outputs.audio.is_file() and not done.outputs.report["passed"]
+    assert done.outputs.report["integrated"] is None
+    assert any(w.startswith("master: the decoded mp3 reads None LUFS") for w in done.warnings)

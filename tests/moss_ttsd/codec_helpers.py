@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-DEFAULT_FIXTURES = "/work/shared/fixtures/moss_ttsd"
+from tests.conftest import moss_fixtures
+
 ATOL_MEL = 1e-4
 ATOL_WAV = 1e-4
 ATOL_HIDDEN = 1e-4
 
 
 def fixture_root() -> Path:
-    return Path(os.environ.get("MOSS_FIXTURES", DEFAULT_FIXTURES))
+    return moss_fixtures()
 
 
 def require(path: Path) -> Path:

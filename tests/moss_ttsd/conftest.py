@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-DEFAULT_FIXTURES = "/work/shared/fixtures/moss_ttsd"
+from tests.conftest import moss_fixtures as fixture_folder
+
 
 
 @pytest.fixture(scope="session")
 def moss_fixtures() -> Path:
     """Root of the MOSS-TTSD reference fixtures; skips when absent."""
-    root = Path(os.environ.get("MOSS_FIXTURES", DEFAULT_FIXTURES))
+    root = fixture_folder()
     if not root.is_dir():
         pytest.skip(f"MOSS-TTSD fixtures not found at {root} (set MOSS_FIXTURES)")
     return root

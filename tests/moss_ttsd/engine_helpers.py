@@ -10,11 +10,15 @@ exactly as it would load the checkpoint's own tokenizer.
 
 from __future__ import annotations
 
+import json
 import shutil
 import string
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+from tests.conftest import moss_fixtures
 
 PAD_TOKEN = "<|endoftext|>"
 #: Characters the tiny tokenizer knows (ASCII, Latin-1, common CJK punctuation and text).
@@ -78,16 +82,9 @@ def write_references(folder: Path, wav16k: np.ndarray) -> dict[str, tuple[Path, 
 
 # ── fixtures (import them by name into a test module) ───────────────────────────
 
-import json  # noqa: E402
-import os  # noqa: E402
-
-import pytest  # noqa: E402
-
-DEFAULT_FIXTURES = "/work/shared/fixtures/moss_ttsd"
-
 
 def _fixture_root() -> Path:
-    return Path(os.environ.get("MOSS_FIXTURES", DEFAULT_FIXTURES))
+    return moss_fixtures()
 
 
 def _require(path: Path) -> Path:

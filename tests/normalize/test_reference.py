@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import moss_fixtures
 from podcast.stages.normalize import profiles as P
 
-FIXTURES = Path(os.environ.get("MOSS_FIXTURES", "/work/shared/fixtures/moss_ttsd"))
+FIXTURES = moss_fixtures()
 CASES_FILE = FIXTURES / "normalize" / "cases.json"
 VERSIONS = {"v0_5": "moss-v0.5", "v0_7": "moss-v0.7", "v1_0": "moss-v1.0"}
 
