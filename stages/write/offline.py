@@ -52,7 +52,7 @@ class OfflineWriter(ReportingWriter):
     """Deterministic extractive dialogue (no key, no network)."""
 
     name: ClassVar[str] = "offline"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     Options: ClassVar[type] = OfflineOptions
 
     def write(
@@ -148,7 +148,10 @@ class _Composer:
         if title:
             self.say(
                 self.host,
-                self.phrase("first_question" if index == 0 else "question", heading=title),
+                self.phrase(
+                    "first_question" if index == 0 else "question",
+                    heading=_lower_first(title) if self.language == "en" else title,
+                ),
             )
         elif topic:
             self.say(self.host, self.phrase("question_topic", topic=topic))
@@ -177,10 +180,19 @@ class _Composer:
         self.say(self.guest, self.phrase("goodbye"))
 
 
+# Sentence starters that are ordinary words (safe to lower-case after a connective or inside
+# a question); anything else may be a name ("Japan's", "Kepler") and keeps its capital.
+_COMMON_STARTERS = frozenset(
+    "a an the this that these those it its in on at for from with by as after before during "
+    "when while if so but and or what why how who where which there here some many most each "
+    "every one two three other another such our their his her we they you i'm".split()
+)
+
+
 def _lower_first(text: str) -> str:
-    """Lower-case an ordinary capitalised first word so it can follow a connective."""
-    first = text.split(" ", 1)[0]
-    letters = first.replace("-", "").replace("'", "")
-    if len(letters) > 1 and letters[0].isupper() and letters[1:].islower() and letters.isalpha():
-        return text[0].lower() + text[1:]
+    """Lower-case the first word when it is a common word, so it can follow a connective
+    ("Well, a solar sail…") or sit inside a question ("…about what comes next?")."""
+    first, _, rest = text.partition(" ")
+    if first.lower() in _COMMON_STARTERS and first[:1].isupper() and first != "I":
+        return first.lower() + (" " + rest if rest else "")
     return text

@@ -74,8 +74,8 @@ class MelConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class EncoderConfig:
-    """Conv front end + transformer over mel frames (``OmniAudioEncoder``)."""
+class _FrameTransformerConfig:
+    """Fields shared by the mel-frame encoder and decoder (same names as the reference YAML)."""
 
     num_mel_bins: int = 128
     sampling_rate: int = 16000
@@ -84,15 +84,21 @@ class EncoderConfig:
     kernel_size: int = 3
     d_model: int = 1280
     max_audio_seconds: int = 30
-    encoder_layers: int = 32
-    encoder_attention_heads: int = 20
-    encoder_ffn_dim: int = 5120
     activation_function: str = "gelu"
 
     @property
     def max_source_positions(self) -> int:
         """Length of the sinusoidal position table (frames after the strided conv)."""
         return (self.max_audio_seconds * self.sampling_rate // self.hop_length) // self.stride_size
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderConfig(_FrameTransformerConfig):
+    """Conv front end + transformer over mel frames (``OmniAudioEncoder``)."""
+
+    encoder_layers: int = 32
+    encoder_attention_heads: int = 20
+    encoder_ffn_dim: int = 5120
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,25 +116,12 @@ class AdapterConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class DecoderConfig:
+class DecoderConfig(_FrameTransformerConfig):
     """Transformer + transposed convs back to mel-like frames (``OmniAudioDecoder``)."""
 
-    num_mel_bins: int = 128
-    sampling_rate: int = 16000
-    hop_length: int = 160
-    stride_size: int = 2
-    kernel_size: int = 3
-    d_model: int = 1280
-    max_audio_seconds: int = 30
     decoder_layers: int = 32
     decoder_attention_heads: int = 20
     decoder_ffn_dim: int = 5120
-    activation_function: str = "gelu"
-
-    @property
-    def max_source_positions(self) -> int:
-        """Length of the sinusoidal position table."""
-        return (self.max_audio_seconds * self.sampling_rate // self.hop_length) // self.stride_size
 
 
 @dataclass(frozen=True, slots=True)
