@@ -261,6 +261,21 @@ class SynthesisStage(Stage):
     def capabilities(self) -> Capabilities:
         return self.engine.capabilities()
 
+    def check(self, ctx: StageContext) -> None:
+        """Before any stage runs: the engine can run here (weights, GPU, servers), speaks the
+        configured language, and has the reference voices it needs."""
+        reason = self.engine_cls.unavailable(self.options)
+        if reason is not None:
+            raise SynthesisError(f"{self.name} cannot run: {reason}")
+        caps = self.capabilities()
+        language = ctx.config.language
+        if language is not None and language not in caps.languages:
+            supported = ", ".join(sorted(caps.languages))
+            raise SynthesisError(f"{self.name} does not speak {language!r} (it speaks {supported}); choose another --synth")
+        if caps.needs_reference:
+            hosts = ctx.config.speaker_list(language or "en")[:2]
+            _require_references(self.name, [s.id for s in hosts if s.voice.ref_audio is None])
+
     def run(self, episode: Episode, ctx: StageContext) -> Episode:
         script = episode.normalized or episode.script
         if script is None:
@@ -285,13 +300,16 @@ class SynthesisStage(Stage):
         if len(used) > caps.max_speakers:
             raise SynthesisError(f"{self.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}")
         if caps.needs_reference:
-            missing = [s.id for s in _speakers(script) if s.id in used and s.voice.ref_audio is None]
-            if missing:
-                raise SynthesisError(
-                    f"{self.name} needs a reference voice for {', '.join(missing)}; "
-                    'pass --voice S1=ref.wav:"exact transcript" for each speaker'
-                )
+            _require_references(self.name, [s.id for s in _speakers(script) if s.id in used and s.voice.ref_audio is None])
         self.engine.check(script)
+
+
+def _require_references(engine: str, missing: list[str]) -> None:
+    if missing:
+        raise SynthesisError(
+            f"{engine} needs a reference voice for {', '.join(missing)}; "
+            'pass --voice S1=ref.wav:"exact transcript" for each speaker'
+        )
 
 
 def _speakers(script: Script) -> tuple[Speaker, ...]:

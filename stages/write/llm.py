@@ -88,6 +88,8 @@ class LLMWriter(ReportingWriter):
             raise ConfigError(
                 f"stages.write.{self.name}.context_chars must be at least {MIN_CONTEXT}"
             )
+        # A missing key is refused before ingest runs (the endpoint is resolved again per run).
+        Endpoint.resolve(self.provider, self.options.base_url, self.options.api_key_file)
 
     def cache_salt(self, ctx: StageContext) -> str:
         """Also the endpoint (not the key) and the prompt templates change the script."""

@@ -123,3 +123,20 @@ def test_moss_v07_without_voice_is_one_clear_line(
 
 def _env() -> dict[str, str]:
     return clean_env(OMP_NUM_THREADS="1")
+
+
+def test_moss_refusals_come_before_any_work(run_cli: Any, tmp_path: Path, tiny_folders: dict) -> None:
+    """Missing weights or voices stop the main command before ingest writes anything."""
+    from tests.conftest import EXAMPLES
+
+    source = str(EXAMPLES / "solar-sails.md")
+    missing = run_cli(source, "--synth", "moss-ttsd", "-o", "out", "--set", f"synthesize.moss-ttsd.model_dir={tmp_path / 'nowhere'}", env=_env())
+    assert_one_line_error(missing, 5, "moss-ttsd cannot run", "nowhere")
+    no_voice = run_cli(
+        source, "--synth", "moss-ttsd", "-o", "out",
+        "--set", f"synthesize.moss-ttsd.model_dir={tiny_folders['model']}",
+        "--set", f"synthesize.moss-ttsd.codec_dir={tiny_folders['codec']}",
+        "--set", "synthesize.moss-ttsd.device=cpu", env=_env(),
+    )
+    assert_one_line_error(no_voice, 5, "reference voice for S1, S2")
+    assert not (tmp_path / "out").exists()

@@ -135,3 +135,11 @@ def test_auto_without_key_falls_back_to_offline_with_recorded_warning(run_cli, t
     _, episode = _episode(tmp_path)
     assert any("offline writer" in w for w in episode["warnings"])
     assert next(r for r in episode["records"] if r["kind"] == "write")["name"] == "offline"
+
+
+def test_explicit_writer_without_key_is_refused_before_ingest(run_cli, tmp_path):
+    proc = run_cli(str(_source(tmp_path)), "--writer", "openai", env=clean_env())
+    assert_one_line_error(proc, 2, "writer openai needs OPENAI_API_KEY")
+    assert not (tmp_path / "podcasts").exists()
+    gemini = run_cli(str(_source(tmp_path)), "--writer", "gemini", env=clean_env())
+    assert_one_line_error(gemini, 2, "GEMINI_API_KEY")
