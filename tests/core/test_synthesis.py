@@ -15,7 +15,8 @@ from podcast.models import Turn
 from podcast.options import option
 from podcast.stage import StageContext
 from podcast.stages.synthesize.espeak import EspeakEngine
-from podcast.synthesis import Audio, BlockAudio, Capabilities, DialogueEngine, DialogueOptions, pack_blocks, stage_for_engine
+from podcast.rendering import pack_blocks
+from podcast.synthesis import Audio, BlockAudio, Capabilities, DialogueEngine, DialogueOptions, stage_for_engine
 
 
 def test_pack_blocks_respects_limits_and_turn_boundaries():

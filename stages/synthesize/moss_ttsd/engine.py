@@ -22,15 +22,8 @@ from typing import Any, ClassVar, Literal
 from podcast.errors import SynthesisError
 from podcast.models import Script
 from podcast.options import option
-from podcast.synthesis import (
-    Audio,
-    Block,
-    BlockAudio,
-    Capabilities,
-    DialogueEngine,
-    DialogueOptions,
-    estimate_seconds,
-)
+from podcast.rendering import estimate_seconds
+from podcast.synthesis import Audio, Block, BlockAudio, Capabilities, DialogueEngine, DialogueOptions
 
 __all__ = ["MossTTSDEngine", "MossTTSDOptions"]
 

@@ -32,7 +32,8 @@ from typing import Any, ClassVar, Literal
 from podcast.errors import SynthesisError
 from podcast.models import Script, Turn, Voice
 from podcast.options import option
-from podcast.synthesis import Block, BlockAudio, Capabilities, DialogueEngine, estimate_seconds
+from podcast.rendering import estimate_seconds
+from podcast.synthesis import Block, BlockAudio, Capabilities, DialogueEngine
 
 from .base import RemoteEngine, RemoteOptions
 from .codec import ReferenceCache, data_uri, decode_audio, decode_base64_audio, encode_wav
