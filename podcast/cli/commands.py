@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-__all__ = ["register"]
+from .params import ConfigFile, Json, Language, Minutes, Output, Private, Sets, Sources, StageSel, Synth, Voices, Writer, build_config
 
-Sources = Annotated[list[str], typer.Argument(help="URL, PDF, text/Markdown file, script file, or - for stdin.", show_default=False)]
-Language = Annotated[str | None, typer.Option("-l", "--language", help="Episode language: en or zh (guessed when omitted).")]
-Output = Annotated[Path | None, typer.Option("-o", "--output", help="Folder that holds one sub-folder per episode [default: ./podcasts].")]
-ConfigFile = Annotated[Path | None, typer.Option("--config", help="podcast.toml to read [default: ./podcast.toml if present].")]
-Sets = Annotated[list[str] | None, typer.Option("--set", help="Stage option KIND.NAME.KEY=VALUE (repeatable).")]
-StageSel = Annotated[list[str] | None, typer.Option("--stage", help="Choose an implementation: KIND=NAME (repeatable).")]
-Voices = Annotated[list[str] | None, typer.Option("--voice", help='Voice per speaker: S1=PRESET or S1=ref.wav:"exact transcript".')]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else there.")]
-Private = Annotated[bool, typer.Option("--allow-private-urls", help="Allow URLs that resolve to private, loopback or link-local addresses.")]
-ALLOW_PRIVATE = "ingest.url.allow_private=true"
+__all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
@@ -45,9 +35,9 @@ def make(
     sources: Sources,
     language: Language = None,
     output: Output = None,
-    writer: Annotated[str | None, typer.Option("--writer", help="Script writer: auto, offline, openai, gemini, …")] = None,
-    synth: Annotated[str | None, typer.Option("--synth", help="Synthesizer: auto, espeak, moss-ttsd, …")] = None,
-    minutes: Annotated[float | None, typer.Option("--minutes", help="Target episode length in minutes [default: 8].")] = None,
+    writer: Writer = None,
+    synth: Synth = None,
+    minutes: Minutes = None,
     config_file: ConfigFile = None,
     sets: Sets = None,
     stage: StageSel = None,
@@ -61,7 +51,7 @@ def make(
     from .reporter import reporting
 
     overrides = {"language": language, "output": output, "write": writer, "synthesize": synth, "minutes": minutes, "lock_timeout": lock_timeout}
-    config = _config(config_file, sets, allow_private_urls, stage=stage, voices=voice, overrides=overrides)
+    config = build_config(config_file, sets, allow_private_urls, stage=stage, voices=voice, overrides=overrides)
     with reporting(quiet=False):
         episode = make_episode(sources, config, until=until)
     summary = episode_summary(episode)
@@ -79,7 +69,7 @@ def ingest(
     from ..api import ingest as ingest_document
     from ..serialize import to_jsonable
 
-    config = _config(config_file, sets, allow_private_urls, overrides={"language": language})
+    config = build_config(config_file, sets, allow_private_urls, overrides={"language": language})
     document = ingest_document(sources, config)
     payload = {**to_jsonable(document), "text": document.text, "hash": document.hash}
     _emit(payload, as_json, lambda d: f"# {d['title']}\n\n{d['text']}")
@@ -103,13 +93,6 @@ def stages(
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────
-
-
-def _config(config_file: Path | None, sets: list[str] | None, allow_private: bool, **kwargs: Any) -> Any:
-    from ..config import load_config
-
-    extra = [ALLOW_PRIVATE] if allow_private else []
-    return load_config(config_file, sets=[*extra, *(sets or [])], stages=kwargs.pop("stage", None) or (), voices=kwargs.pop("voices", None) or (), **kwargs)
 
 
 def _emit(payload: dict[str, Any], as_json: bool, human: Any) -> None:

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from podcast.cli.params import ConfigFile, Json, Language, Sets, Synth, Voices
+
 __all__ = ["join_clips", "register", "synth"]
 
 
@@ -24,47 +26,23 @@ def register(app: typer.Typer) -> None:
     )(synth)
 
 
+ScriptFile = Annotated[Path, typer.Argument(help="Script file: one [S1]…/[S2]… turn per line.", show_default=False)]
+AudioOut = Annotated[Path, typer.Option("-o", "--output", help="Audio file to write (.wav, .flac, .ogg).", show_default=False)]
+Gap = Annotated[float, typer.Option("--gap", help="Seconds of silence between clips.")]
+WorkDir = Annotated[Path | None, typer.Option("--output-dir", help="Folder for the episode folder and its clip cache [default: ./podcasts].")]
+
+
 def synth(
-    script: Annotated[
-        Path, typer.Argument(help="Script file: one [S1]…/[S2]… turn per line.", show_default=False)
-    ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "-o", "--output", help="Audio file to write (.wav, .flac, .ogg).", show_default=False
-        ),
-    ],
-    synthesizer: Annotated[
-        str | None, typer.Option("--synth", help="Synthesizer: auto, espeak, moss-ttsd, …")
-    ] = None,
-    language: Annotated[
-        str | None,
-        typer.Option("-l", "--language", help="Script language: en or zh (guessed when omitted)."),
-    ] = None,
-    gap: Annotated[float, typer.Option("--gap", help="Seconds of silence between clips.")] = 0.25,
-    work: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir",
-            help="Folder for the episode folder and its clip cache [default: ./podcasts].",
-        ),
-    ] = None,
-    config_file: Annotated[
-        Path | None, typer.Option("--config", help="podcast.toml to read.")
-    ] = None,
-    sets: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Stage option KIND.NAME.KEY=VALUE (repeatable)."),
-    ] = None,
-    voice: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--voice", help='Voice per speaker: S1=PRESET or S1=ref.wav:"exact transcript".'
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    script: ScriptFile,
+    output: AudioOut,
+    synthesizer: Synth = None,
+    language: Language = None,
+    gap: Gap = 0.25,
+    work: WorkDir = None,
+    config_file: ConfigFile = None,
+    sets: Sets = None,
+    voice: Voices = None,
+    as_json: Json = False,
 ) -> None:
     from podcast.api import make_episode
     from podcast.cli.reporter import reporting

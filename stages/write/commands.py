@@ -11,19 +11,13 @@ from typing import Annotated
 
 import typer
 
-from podcast.cli.commands import ConfigFile, Language, Private, Sets, Sources, StageSel, _config
+from podcast.cli.params import ConfigFile, Language, Minutes, Private, Sets, Sources, StageSel, Writer, build_config
 
 __all__ = ["register", "script"]
 
 OutFile = Annotated[
     Path | None,
     typer.Option("-o", "--output", help="Script file to write [default: print to stdout]."),
-]
-Writer = Annotated[
-    str | None, typer.Option("--writer", help="Script writer: auto, offline, openai, gemini, …")
-]
-Minutes = Annotated[
-    float | None, typer.Option("--minutes", help="Target episode length in minutes [default: 8].")
 ]
 Prompts = Annotated[
     Path | None,
@@ -65,7 +59,7 @@ def script(
         "minutes": minutes,
         "prompts_dir": prompts_dir,
     }
-    config = _config(config_file, sets, allow_private_urls, stage=stage, overrides=overrides)
+    config = build_config(config_file, sets, allow_private_urls, stage=stage, overrides=overrides)
     with reporting(quiet=False):
         episode = make_episode(sources, config, until="write")
     text = episode.path(SCRIPT_FILE).read_text(encoding="utf-8")
