@@ -156,13 +156,25 @@ def ingest_sources(ingesters: Sequence[Ingester], sources: Sequence[str], ctx: S
 
 
 def merge_documents(documents: Sequence[Document]) -> Document:
-    """One document with one section per source (its title as the heading)."""
-    sections = tuple(Section(d.title, d.text) for d in documents)
-    languages = [d.language for d in documents if d.language]
-    language = max(set(languages), key=languages.count) if languages else None
-    title = " · ".join(d.title for d in documents[:3])
-    meta = frozen_mapping({"sources": [d.source for d in documents]})
-    return Document(",".join(d.source for d in documents), "multi", title, sections, language, meta)
+    """One ``multi`` document with one section per source (its title as the heading), in order.
+
+    The language is the one most of the text is in; a single document is returned unchanged.
+    """
+    if not documents:
+        raise ValueError("merge_documents needs at least one document")
+    if len(documents) == 1:
+        return documents[0]
+    sections = tuple(Section(d.title or d.source, d.text) for d in documents)
+    title = " + ".join(d.title for d in documents[:3] if d.title)
+    if len(documents) > 3:
+        title += f" (+{len(documents) - 3} more)"
+    weight: dict[str, int] = {}
+    for d in documents:
+        if d.language:
+            weight[d.language] = weight.get(d.language, 0) + len(d.text)
+    language = max(weight, key=weight.__getitem__) if weight else None
+    meta = {"sources": [d.source for d in documents], "kinds": [d.kind for d in documents], "parts": [dict(d.metadata) for d in documents]}
+    return Document(" ".join(d.source for d in documents), "multi", title, sections, language, frozen_mapping(meta))
 
 
 # ── building ────────────────────────────────────────────────────────────────────

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from podcast.hookspecs import hookimpl
 
 from .language import guess_language
-from .merge import merge_documents
 from .pdf import PdfIngester
 from .script import ScriptIngester
 from .text import TextIngester
@@ -30,7 +29,6 @@ __all__ = [
     "TextIngester",
     "UrlIngester",
     "guess_language",
-    "merge_documents",
     "register_stages",
 ]
 

@@ -9,7 +9,8 @@ import sys
 import podcast.stages.ingest as ingest_plugin
 import pytest
 from .ingest_helpers import ARTICLE, make_text_pdf, write
-from podcast.stages.ingest import TextIngester, guess_language, merge_documents
+from podcast.pipeline import merge_documents
+from podcast.stages.ingest import TextIngester, guess_language
 from podcast.stages.ingest.language import cjk_ratio
 
 from podcast.errors import InputError
