@@ -57,6 +57,7 @@ def speech_like(minutes: float, seed: int = 0) -> tuple[object, list[tuple[float
 
 def child(path: str, turns_path: str, mono: bool) -> None:
     """Run in the pinned child: read, master, encode, verify; print figures as JSON."""
+    import numpy as np
     import soundfile as sf
     from podcast.stages.master.assemble import Placed, Timeline
     from podcast.stages.master.options import MasterOptions
@@ -67,7 +68,7 @@ def child(path: str, turns_path: str, mono: bool) -> None:
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     turns = json.loads(Path(turns_path).read_text())
     placed = tuple(Placed(i, who, a, b) for i, (a, b, who) in enumerate(turns))
-    timeline = Timeline(data.T.copy(), rate, placed)
+    timeline = Timeline(np.ascontiguousarray(data.T), rate, placed)  # (n, 1).T: no copy
     del data
     out = Path(path).with_name(f"bench-{'mono' if mono else 'stereo'}.mp3")
     result = master_timeline(timeline, MasterOptions(mono=mono), out, Tags(title="bench"))

@@ -3,7 +3,8 @@
 ``pre`` is the leveled mix (float32 ``(c, n)`` at its own rate).  Each attempt applies the
 integrated-loudness gain, limits true peaks at ``ceiling``, re-measures and corrects what the
 limiter cost, then resamples to the delivery rate while encoding (soxr, block by block) and
-measures the *decoded* deliverable.  A miss adjusts gain or ceiling and encodes again, at
+measures the *decoded* deliverable.  The limited master is rendered chunk by chunk, once for
+the re-measure and once into the encoder, and never held whole.  A miss adjusts gain or ceiling and encodes again, at
 most twice.  Loudness is computed on the channels the listener gets: a mono master
 delivered as identical L/R is 3.01 LU louder than the same master measured as mono.
 """
@@ -12,14 +13,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .codecs import CODEC_LOSS_DB, Encoding, encode, measure_file
+from .codecs import CODEC_LOSS_DB, Encoding, encode_parts, measure_file
 from .limiter import Limiter
 from .meter import Loudness, LoudnessMeter, measure
 
@@ -69,38 +70,41 @@ def _loudness(x: np.ndarray, rate: int) -> float:
     return measure(x, rate, true_peak=False).integrated
 
 
-def _hops(x: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
-    """100 ms K-weighted energies of ``x`` and its integrated loudness (one filter pass)."""
-    meter = LoudnessMeter(rate, x.shape[0], true_peak=False)
-    for start in range(0, x.shape[1], 1 << 20):
-        meter.feed(x[:, start : start + (1 << 20)])
+def _hops(parts: Iterable[np.ndarray], rate: int, channels: int) -> tuple[np.ndarray, float]:
+    """100 ms K-weighted energies of consecutive ``(channels, k)`` ``parts`` and their
+    integrated loudness (one filter pass)."""
+    meter = LoudnessMeter(rate, channels, true_peak=False)
+    for part in parts:
+        meter.feed(part)
     return meter.hop_energies(), meter.result().integrated
 
 
 def _render(
     pre: np.ndarray, rate: int, gain: float, ceiling: float, target: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[Limiter, float, np.ndarray]:
     """Gain and limit, then re-measure once and correct what the limiter cost (0.2-0.6 LU)
-    by limiting again with the corrected gain.  Returns the master and its hop energies."""
+    with a corrected gain.  Returns the limiter and gain that render the master (chunk by
+    chunk, see :meth:`Limiter.chunks`) and the master's hop energies."""
     limiter = Limiter(pre, rate, ceiling, gain + HEADROOM_DB)
-    x = limiter.apply(gain)
-    hops, level = _hops(x, rate)
+    hops, level = _hops(limiter.chunks(gain), rate, pre.shape[0])
     miss = target - level
     if math.isfinite(miss) and abs(miss) >= SETTLE_LU:
-        del x
         if not limiter.covers(gain + miss, ceiling):
             limiter = Limiter(pre, rate, ceiling, gain + miss + HEADROOM_DB)
-        x = limiter.apply(gain + miss)
+        gain += miss
         hops = hops * 10.0 ** (miss / 10.0)
-    return x, hops
+    return limiter, gain, hops
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """The final PCM master (at the master rate), its 100 ms K-weighted hop energies (for
-    per-speaker figures) and every encode attempt; the last attempt is the file on disk."""
+    """The final PCM master's shape (channels and samples at the master rate; the master
+    itself is rendered chunk by chunk into the encoder, never held whole), its 100 ms
+    K-weighted hop energies (for per-speaker figures) and every encode attempt; the last
+    attempt is the file on disk."""
 
-    audio: np.ndarray
+    channels: int
+    samples: int
     hops: np.ndarray
     attempts: tuple[Attempt, ...]
 
@@ -127,12 +131,11 @@ def deliver(
     ceiling = targets.true_peak - targets.margin
     attempts: list[Attempt] = []
     while True:
-        x, hops, attempt = _attempt(pre, rate, enc, path, finish, start, target, ceiling)
+        hops, attempt = _attempt(pre, rate, enc, path, finish, start, target, ceiling)
         attempts.append(attempt)
         silent = not math.isfinite(start)
         if attempt.passes(targets) or len(attempts) > RETRIES or silent:
-            return Delivery(x, hops, tuple(attempts))
-        del x
+            return Delivery(pre.shape[0], pre.shape[1], hops, tuple(attempts))
         target, ceiling = _adjust(attempt, targets, target, ceiling)
 
 
@@ -145,21 +148,22 @@ def _attempt(
     start: float,
     target: float,
     ceiling: float,
-) -> tuple[np.ndarray, np.ndarray, Attempt]:
-    """Render to the PCM ``target``, encode, tag, decode and measure; timed."""
+) -> tuple[np.ndarray, Attempt]:
+    """Render to the PCM ``target``, encode, tag, decode and measure; timed (the final
+    render streams into the encoder, so its few tenths of a second count as encoding)."""
     clock = [time.perf_counter()]
     finite = math.isfinite(start)
     gain = target - start if finite else 0.0
-    x, hops = _render(pre, rate, gain, ceiling, target if finite else -math.inf)
+    limiter, final, hops = _render(pre, rate, gain, ceiling, target if finite else -math.inf)
     clock.append(time.perf_counter())
-    encode(x, rate, path, enc)
+    encode_parts(limiter.chunks(final), pre.shape[0], rate, path, enc)
     if finish is not None:
         finish(path)
     clock.append(time.perf_counter())
     decoded = measure_file(path)
     clock.append(time.perf_counter())
     seconds = (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2])
-    return x, hops, Attempt(gain, ceiling, decoded, seconds)
+    return hops, Attempt(gain, ceiling, decoded, seconds)
 
 
 def _adjust(

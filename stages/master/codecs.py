@@ -1,7 +1,8 @@
 """Encode the master to a delivery format and decode deliverables back for measurement.
 
-Formats: ``mp3`` (LAME CBR through lameenc; pedalboard when lameenc is missing), ``wav`` and ``flac`` (24-bit, soundfile), ``opus``
-(Ogg Opus at 48 kHz, soundfile) and ``m4a`` (AAC in MP4 through an ``ffmpeg`` binary).
+Formats: ``mp3`` (LAME CBR through lameenc; pedalboard when lameenc is missing), ``wav``
+and ``flac`` (24-bit, soundfile), ``opus`` (Ogg Opus at 48 kHz, soundfile) and ``m4a`` (AAC
+in MP4 through an ``ffmpeg`` binary).  MP3 is decoded by libsndfile's mpg123 when present.
 Audio is float32 ``(channels, n)``; a mono master written as stereo is duplicated chunk by
 chunk, so no stereo copy of the episode is ever held in memory.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from podcast.errors import InputError, OutputError
 
 from .meter import Loudness, LoudnessMeter
 
-__all__ = ["FORMATS", "Encoding", "decode_blocks", "encode", "measure_file", "read_any"]
+__all__ = [
+    "FORMATS",
+    "Encoding",
+    "chunks",
+    "decode_blocks",
+    "encode",
+    "encode_parts",
+    "measure_file",
+    "read_any",
+]
 
 FORMATS = ("mp3", "wav", "flac", "opus", "m4a")
 BLOCK = 1 << 20
@@ -48,26 +58,63 @@ def ffmpeg_binary() -> str | None:
     return shutil.which("ffmpeg")
 
 
-def _blocks(audio: np.ndarray, rate: int, enc: Encoding) -> Iterator[np.ndarray]:
-    """``(enc.channels, m)`` float32 blocks of ``audio`` resampled from ``rate`` to
-    ``enc.sample_rate`` (soxr, streaming), a mono master duplicated to stereo and a
-    multi-channel one averaged to mono."""
+def chunks(audio: np.ndarray, size: int = BLOCK) -> Iterator[np.ndarray]:
+    """Consecutive ``(c, size)`` views of ``(c, n)`` ``audio`` (the last may be shorter)."""
+    for start in range(0, audio.shape[1], size):
+        yield audio[:, start : start + size]
+
+
+def _resampled(
+    parts: Iterable[np.ndarray], channels: int, rate: int, enc: Encoding
+) -> Iterator[np.ndarray]:
+    """``(c, m)`` float32 blocks of the ``(c, k)`` ``parts`` resampled from ``rate`` to
+    ``enc.sample_rate`` (soxr, streaming), still in the master's channels."""
+    if rate == enc.sample_rate:
+        yield from parts
+        return
     import soxr
 
-    stream = (
-        soxr.ResampleStream(rate, enc.sample_rate, audio.shape[0], dtype="float32", quality="HQ")
-        if rate != enc.sample_rate
-        else None
-    )
-    for start in range(0, audio.shape[1], BLOCK):
-        block = audio[:, start : start + BLOCK]
-        if stream is not None:
-            last = start + BLOCK >= audio.shape[1]
-            block = stream.resample_chunk(np.ascontiguousarray(block.T), last=last).T
+    stream = soxr.ResampleStream(rate, enc.sample_rate, channels, dtype="float32", quality="HQ")
+    for part in parts:
+        block = stream.resample_chunk(np.ascontiguousarray(part.T))
+        if block.shape[0]:
+            yield block.T
+    tail = stream.resample_chunk(np.zeros((0, channels), np.float32), last=True)
+    if tail.shape[0]:
+        yield tail.T
+
+
+def _downmixed(block: np.ndarray, channels: int) -> np.ndarray:
+    """``block`` averaged to one channel unless it already has ``channels`` or is mono (a
+    mono block is duplicated by the caller, after any conversion)."""
+    if block.shape[0] in (1, channels):
+        return block
+    return block.mean(axis=0, keepdims=True)
+
+
+def _blocks(
+    parts: Iterable[np.ndarray], channels: int, rate: int, enc: Encoding
+) -> Iterator[np.ndarray]:
+    """``(enc.channels, m)`` float32 blocks of ``parts`` resampled to ``enc.sample_rate``, a
+    mono master duplicated to stereo and a multi-channel one averaged to mono."""
+    for block in _resampled(parts, channels, rate, enc):
+        block = _downmixed(block, enc.channels)
         if block.shape[0] != enc.channels:
-            mono = block.mean(axis=0, keepdims=True)
-            block = np.repeat(mono, enc.channels, axis=0) if enc.channels > 1 else mono
+            block = np.repeat(block, enc.channels, axis=0)
         yield np.ascontiguousarray(block, dtype=np.float32)
+
+
+def pcm16(block: np.ndarray, channels: int) -> np.ndarray:
+    """Float ``(c, m)`` ``block`` as read-only interleaved 16-bit PCM ``(m, channels)``
+    (rounded, clipped).  A mono block is converted once and then duplicated."""
+    scaled = np.multiply(_downmixed(block, channels), np.float32(32767.0), dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768.0, 32767.0, out=scaled)
+    ints = scaled.astype(np.int16)
+    rows = range(channels) if ints.shape[0] == channels else [0] * channels
+    pcm = np.stack([ints[c] for c in rows], axis=1)  # 4x faster than a broadcast copy
+    pcm.setflags(write=False)  # lameenc takes read-only buffers without a copy
+    return pcm
 
 
 def encode(audio: np.ndarray, rate: int, path: Path, enc: Encoding) -> None:
@@ -75,13 +122,24 @@ def encode(audio: np.ndarray, rate: int, path: Path, enc: Encoding) -> None:
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
+    encode_parts(chunks(audio), audio.shape[0], rate, path, enc)
+
+
+def encode_parts(
+    parts: Iterable[np.ndarray], channels: int, rate: int, path: Path, enc: Encoding
+) -> None:
+    """:func:`encode` for audio that arrives as consecutive float32 ``(channels, k)``
+    parts (a master rendered chunk by chunk is never held whole).
+
+    :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
+    """
     try:
         if enc.format == "mp3":
-            _encode_mp3(_blocks(audio, rate, enc), path, enc)
+            _encode_mp3(parts, channels, rate, path, enc)
         elif enc.format in ("wav", "flac", "opus"):
-            _encode_soundfile(_blocks(audio, rate, enc), path, enc)
+            _encode_soundfile(_blocks(parts, channels, rate, enc), path, enc)
         elif enc.format == "m4a":
-            _encode_ffmpeg(_blocks(audio, rate, enc), path, enc)
+            _encode_ffmpeg(_blocks(parts, channels, rate, enc), path, enc)
         else:
             raise OutputError(
                 f"unknown output format {enc.format!r}; choose one of {', '.join(FORMATS)}"
@@ -90,13 +148,15 @@ def encode(audio: np.ndarray, rate: int, path: Path, enc: Encoding) -> None:
         raise OutputError(f"encoding {path.name} as {enc.format} failed: {exc}") from None
 
 
-def _encode_mp3(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None:
+def _encode_mp3(
+    parts: Iterable[np.ndarray], channels: int, rate: int, path: Path, enc: Encoding
+) -> None:
     """LAME through lameenc (its quality knob makes it ~1.7x faster than pedalboard's fixed
     setting on one core); pedalboard's LAME when lameenc is not installed."""
     try:
         import lameenc
     except ImportError:
-        _encode_pedalboard(blocks, path, enc)
+        _encode_pedalboard(_blocks(parts, channels, rate, enc), path, enc)
         return
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(enc.bitrate)
@@ -104,9 +164,8 @@ def _encode_mp3(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None
     encoder.set_channels(enc.channels)
     encoder.set_quality(min(max(enc.mp3_quality, 2), 7))
     with open(path, "wb") as out:
-        for block in blocks:
-            pcm = np.clip(np.rint(block.T * 32767.0), -32768, 32767).astype("<i2")
-            out.write(encoder.encode(pcm.tobytes()))
+        for block in _resampled(parts, channels, rate, enc):
+            out.write(encoder.encode(pcm16(block, enc.channels)))
         out.write(encoder.flush())
 
 
@@ -199,7 +258,7 @@ def decode_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
     if suffix in (".m4a", ".mp4", ".aac"):
         return _ffmpeg_blocks(path)
     if suffix == ".mp3":
-        return _pedalboard_blocks(path)
+        return _mp3_blocks(path)
     try:
         return _soundfile_blocks(path)
     except InputError:
@@ -219,6 +278,27 @@ def _soundfile_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
             yield np.ascontiguousarray(block.T)
 
     return int(info.samplerate), int(info.channels), blocks()
+
+
+def _mp3_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    """MP3 through libsndfile's mpg123 (about twice as fast as pedalboard's decoder, same
+    samples within 1e-6) when this libsndfile has it, else through pedalboard."""
+    import soundfile as sf
+
+    if "MP3" not in sf.available_formats():
+        return _pedalboard_blocks(path)
+    try:
+        handle = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError):
+        return _pedalboard_blocks(path)
+
+    def blocks() -> Iterator[np.ndarray]:
+        # read until empty: for MP3 ``frames`` is only an estimate (``sf.blocks`` trusts it)
+        with handle:
+            while (block := handle.read(BLOCK, dtype="float32", always_2d=True)).shape[0]:
+                yield block.T
+
+    return int(handle.samplerate), int(handle.channels), blocks()
 
 
 def _pedalboard_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:

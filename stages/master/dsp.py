@@ -49,10 +49,12 @@ def highpass(x: np.ndarray, sample_rate: int, cutoff: float) -> np.ndarray:
     float32 ``(channels, n)``.  ``cutoff <= 0`` returns ``x`` unchanged."""
     if cutoff <= 0:
         return x
-    from scipy.signal import butter, sosfilt
+    from .iir import butter_highpass_sos, sosfilt_inplace
 
-    sos = butter(2, cutoff, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
-    return sosfilt(sos, x, axis=-1).astype(np.float32, copy=False)
+    y = np.array(x, dtype=np.float32, order="C")  # filtered in place
+    state = np.zeros((y.shape[0], 1, 2), dtype=np.float32)
+    sosfilt_inplace(butter_highpass_sos(cutoff, sample_rate).astype(np.float32), y, state)
+    return y
 
 
 def raised_cosine(length: int) -> np.ndarray:

@@ -16,10 +16,12 @@ ceiling are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .dsp import db_to_gain
-from .peak import PHASE_TAPS, peak_envelope
+from .peak import block_envelope
 
 __all__ = ["Limiter", "limit"]
 
@@ -46,7 +48,7 @@ class Limiter:
         self.max_gain_db = max_gain_db
         self._ahead = max(2, round(attack * sample_rate))
         self._back = round(hold * sample_rate)
-        self.envelope = _envelope(x, db_to_gain(ceiling_db - max_gain_db))
+        self._peaks = _envelope(x, db_to_gain(ceiling_db - max_gain_db))
 
     def covers(self, gain_db: float, ceiling_db: float) -> bool:
         """Whether :meth:`apply` is exact for this gain and ceiling."""
@@ -55,17 +57,32 @@ class Limiter:
     def apply(self, gain_db: float, out: np.ndarray | None = None) -> np.ndarray:
         """``x`` times ``gain_db``, limited; written to ``out`` (may be ``x`` itself) or to
         a new array, which is returned."""
-        gain, ceiling = db_to_gain(gain_db), db_to_gain(self.ceiling_db)
-        y = np.multiply(self.x, np.float32(gain), out=out)
+        y = np.empty_like(self.x, dtype=np.float32) if out is None else out
+        for start, stop, factor in self._factors(gain_db):
+            np.multiply(self.x[:, start:stop], factor, out=y[:, start:stop])
+        return y
+
+    def chunks(self, gain_db: float) -> Iterator[np.ndarray]:
+        """:meth:`apply` as consecutive float32 ``(channels, CHUNK)`` arrays, so that the
+        limited episode is never held whole (a fresh episode-sized array costs more in
+        page faults than the arithmetic)."""
+        for start, stop, factor in self._factors(gain_db):
+            yield np.multiply(self.x[:, start:stop], factor, dtype=np.float32)
+
+    def _factors(self, gain_db: float) -> Iterator[tuple[int, int, np.ndarray | np.float32]]:
+        """``(start, stop, factor)`` per chunk: the make-up gain, times the limiting gain
+        curve where the chunk has anything to limit."""
+        gain, ceiling = np.float32(db_to_gain(gain_db)), db_to_gain(self.ceiling_db)
         blocks = -(-(self._ahead + self._back) // BLOCK) + 4
-        margin, n = blocks * BLOCK, y.shape[1]
+        margin, n = blocks * BLOCK, self.x.shape[1]
         for start in range(0, n, CHUNK):  # CHUNK and margin are whole blocks: one grid
             stop = min(n, start + CHUNK)
             lo, hi = max(0, start - margin), min(n, stop + margin)
-            peaks = _block_peaks(self.envelope[lo:hi]) * np.float32(gain)
+            peaks = self._peaks[lo // BLOCK : -(-hi // BLOCK)] * gain
             if float(peaks.max(initial=0.0)) > ceiling:
-                y[:, start:stop] *= self._smoothed(peaks, ceiling)[start - lo : stop - lo]
-        return y
+                yield start, stop, self._smoothed(peaks, ceiling)[start - lo : stop - lo] * gain
+            else:
+                yield start, stop, gain
 
     def _smoothed(self, peaks: np.ndarray, ceiling: float) -> np.ndarray:
         """Per-sample gain from per-block envelope peaks.
@@ -74,44 +91,63 @@ class Limiter:
         its left neighbour needs, so the linear ramp between two block gains (a convex
         combination) never exceeds what any sample on it needs.
         """
-        from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
         need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12)).astype(np.float32)
         need[1:] = np.minimum(need[1:], need[:-1])
         ahead, back = -(-self._ahead // BLOCK), -(-self._back // BLOCK)
         size, box = ahead + back, max(1, ahead // 2)
-        # window [j - back, j + ahead): scipy's origin is relative to the window's middle
-        held = minimum_filter1d(need, size=size, origin=size // 2 - ahead + 1, mode="nearest")
-        smooth = uniform_filter1d(held, size=box, origin=(box - 1) // 2, mode="nearest")
-        smooth = np.minimum(
-            uniform_filter1d(smooth, size=box, origin=(box - 1) // 2, mode="nearest"), need
-        )
+        # the min window of block j is [j - before, j + size - 1 - before] (kept from the
+        # scipy.ndimage version this replaces, whose origin placed it so)
+        before = size // 2 + size // 2 - ahead + 1
+        held = running_min(need, before, size - 1 - before)
+        smooth = np.minimum(trailing_mean(trailing_mean(held, box), box), need)
         following = np.append(smooth[1:], smooth[-1])
         ramp = np.arange(BLOCK, dtype=np.float32) / BLOCK
         return (smooth[:, np.newaxis] + (following - smooth)[:, np.newaxis] * ramp).ravel()
 
 
-def _block_peaks(env: np.ndarray) -> np.ndarray:
-    """Largest envelope value in each BLOCK of samples (the last block zero-padded)."""
-    count = -(-env.size // BLOCK)
-    padded = np.zeros(count * BLOCK, dtype=np.float32)
-    padded[: env.size] = env
-    return padded.reshape(count, BLOCK).max(axis=1)
+def running_min(a: np.ndarray, before: int, after: int) -> np.ndarray:
+    """Minimum of 1-D ``a`` over ``[i - before, i + after]`` for every ``i`` (the window
+    clipped at the edges), in O(n) with block prefix and suffix minima (van Herk)."""
+    size = before + after + 1
+    count = -(-(a.size + size - 1) // size)
+    padded = np.empty(count * size, dtype=a.dtype)
+    padded[:before] = a[0]
+    padded[before : before + a.size] = a
+    padded[before + a.size :] = a[-1]
+    blocks = padded.reshape(count, size)
+    prefix = np.minimum.accumulate(blocks, axis=1).ravel()
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(suffix[: a.size], prefix[size - 1 : size - 1 + a.size])
+
+
+def trailing_mean(a: np.ndarray, size: int) -> np.ndarray:
+    """Float32 mean of 1-D ``a`` over ``[i - size + 1, i]``, the first value repeated
+    before the start (summed in float64)."""
+    if size <= 1:
+        return a.astype(np.float32, copy=True)
+    sums = np.empty(a.size + size, dtype=np.float64)
+    sums[0] = 0.0
+    sums[1:size] = float(a[0]) * np.arange(1, size)
+    np.cumsum(a, dtype=np.float64, out=sums[size:])
+    sums[size:] += sums[size - 1]
+    return ((sums[size:] - sums[: a.size]) / size).astype(np.float32)
 
 
 def _envelope(x: np.ndarray, floor: float) -> np.ndarray:
-    """Channel-linked true-peak envelope of ``x`` (exact wherever it may exceed ``floor``),
-    computed in overlapping chunks."""
+    """Channel-linked true-peak maximum of ``x`` in each BLOCK of samples (exact wherever
+    it may exceed ``floor``), computed in chunks that overlap by one block."""
     n = x.shape[1]
-    env = np.empty(n, dtype=np.float32)
+    peaks = np.empty(-(-n // BLOCK), dtype=np.float32)
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
-        lo, hi = max(0, start - PHASE_TAPS), min(n, stop + PHASE_TAPS)
-        part = peak_envelope(x[0, lo:hi], floor)
+        lo, hi = max(0, start - BLOCK), min(n, stop + BLOCK)
+        part = block_envelope(x[0, lo:hi], floor, BLOCK)
         for channel in x[1:]:
-            np.maximum(part, peak_envelope(channel[lo:hi], floor), out=part)
-        env[start:stop] = part[start - lo : stop - lo]
-    return env
+            np.maximum(part, block_envelope(channel[lo:hi], floor, BLOCK), out=part)
+        target = peaks[start // BLOCK : -(-stop // BLOCK)]
+        first = (start - lo) // BLOCK
+        target[:] = part[first : first + target.size]
+    return peaks
 
 
 def limit(x: np.ndarray, sample_rate: int, ceiling_db: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .iir import sosfilt_inplace
 from .peak import TruePeakMeter
 
 __all__ = [
@@ -31,6 +32,7 @@ RELATIVE_GATE_I = -10.0
 RELATIVE_GATE_LRA = -20.0
 OFFSET = -0.691
 SURROUND_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
+DENORMAL_GUARD = np.float32(1e-20)  # DC added before K-weighting; see LoudnessMeter._k_weighted
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +109,10 @@ class LoudnessMeter:
         self.channels = channels
         self.hop = round(sample_rate / 10)  # 100 ms: blocks are 4 hops, short-term windows 30
         self._sos = k_weighting_sos(sample_rate).astype(np.float32)
-        self._zi = np.zeros((self._sos.shape[0], channels, 2), dtype=np.float32)
-        self._weights = np.array(SURROUND_WEIGHTS[:channels], dtype=np.float32)[:, np.newaxis]
-        self._carry = np.zeros(0, dtype=np.float64)
+        self._zi = np.zeros((channels, self._sos.shape[0], 2), dtype=np.float32)
+        self._weights = np.array(SURROUND_WEIGHTS[:channels], dtype=np.float64)
+        self._partial = 0.0  # energy of the incomplete hop so far
+        self._partial_n = 0  # samples in it
         self._hops: list[np.ndarray] = []
         self._samples = 0
         self._peak = TruePeakMeter(sample_rate, channels) if true_peak else None
@@ -124,36 +127,61 @@ class LoudnessMeter:
         if x.shape[1] == 0:
             return
         self._samples += x.shape[1]
-        self._sample_peak = max(self._sample_peak, float(x.max()), -float(x.min()))
+        same = same_channels(x)  # a mono master delivered as L = R: every pass on one channel
         if self._peak is not None:
-            self._peak.feed(x)
-        self._add_power(self._weighted_power(x))
+            self._peak.feed(x, same)
+            self._sample_peak = self._peak.sample_peak
+        else:
+            rows = x[:1] if same else x
+            self._sample_peak = max(self._sample_peak, float(rows.max()), -float(rows.min()))
+        self._add_energy(self._k_weighted(x, same), same)
 
-    def _weighted_power(self, x: np.ndarray) -> np.ndarray:
-        """Channel-weighted K-filtered power per sample.  A stereo block whose channels are
-        identical (a mono master delivered as L = R) is filtered once and counted twice."""
-        from scipy.signal import sosfilt
+    def _k_weighted(self, x: np.ndarray, same: bool) -> np.ndarray:
+        """K-filtered copy of ``x`` (only its first channel when both are ``same``; that
+        channel's filter state then carries on for both).
 
-        if same_channels(x):
-            filtered, zi = sosfilt(self._sos, x[:1], axis=1, zi=self._zi[:, :1])
-            self._zi[:] = zi
-            return 2.0 * np.einsum("n,n->n", filtered[0], filtered[0], dtype=np.float64)
-        filtered, self._zi = sosfilt(self._sos, x, axis=1, zi=self._zi)
-        return np.einsum("cn,cn->n", filtered * self._weights, filtered, dtype=np.float64)
+        The input gets a DC offset of 1e-20 (-400 dBFS), which the filter's high-pass
+        removes: without it the filter state decays into subnormal floats in every pause,
+        and subnormal arithmetic made the filter 2-3x slower on speech."""
+        rows = x[:1] if same else x
+        filtered = np.empty(rows.shape, dtype=np.float32)  # C order: the kernel needs it
+        np.add(rows, DENORMAL_GUARD, out=filtered)
+        state = self._zi[:1] if same else self._zi
+        sosfilt_inplace(self._sos, filtered, state)
+        if same:
+            self._zi[1:] = self._zi[:1]
+        return filtered
 
-    def _add_power(self, power: np.ndarray) -> None:
-        if self._carry.size:
-            power = np.concatenate([self._carry, power])
-        whole = power.size // self.hop * self.hop
-        if whole:
-            self._hops.append(power[:whole].reshape(-1, self.hop).sum(axis=1))
-        self._carry = power[whole:].copy()
+    def _energy(self, filtered: np.ndarray, same: bool) -> np.ndarray:
+        """Channel-weighted energy of each row of ``filtered`` ``(c, k, m)``, float64 ``(k,)``;
+        float32 products are summed per hop in SIMD lanes (relative error about 1e-6)."""
+        per_channel = np.einsum("ckm,ckm->ck", filtered, filtered).astype(np.float64)
+        if same:
+            return 2.0 * per_channel[0]
+        return self._weights @ per_channel
+
+    def _add_energy(self, filtered: np.ndarray, same: bool) -> None:
+        """Add K-filtered ``(c, n)`` samples to the 100 ms hop energies."""
+        n, head = filtered.shape[1], min(self.hop - self._partial_n, filtered.shape[1])
+        self._partial += float(self._energy(filtered[:, np.newaxis, :head], same)[0])
+        self._partial_n += head
+        if self._partial_n < self.hop:
+            return
+        self._hops.append(np.array([self._partial]))
+        whole = head + (n - head) // self.hop * self.hop
+        if whole > head:
+            rows = filtered[:, head:whole].reshape(filtered.shape[0], -1, self.hop)
+            self._hops.append(self._energy(rows, same))
+        self._partial = float(self._energy(filtered[:, np.newaxis, whole:], same)[0])
+        self._partial_n = n - whole
 
     def hop_energies(self) -> np.ndarray:
         """Mean-square K-weighted power of each complete 100 ms hop so far (channel-weighted)."""
         if not self._hops:
             return np.zeros(0)
-        return np.concatenate(self._hops) / self.hop
+        if len(self._hops) > 1:
+            self._hops = [np.concatenate(self._hops)]
+        return self._hops[0] / self.hop
 
     def result(self) -> Loudness:
         """Everything measured so far."""

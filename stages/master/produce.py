@@ -47,7 +47,12 @@ def _targets(options: MasterOptions) -> Targets:
 def _encoding(options: MasterOptions, tags: Tags) -> Encoding:
     meta = ffmetadata(tags) if options.format == "m4a" else ""
     return Encoding(
-        options.format, options.channels, options.delivery_rate, options.kbps, meta, options.mp3_quality
+        options.format,
+        options.channels,
+        options.delivery_rate,
+        options.kbps,
+        meta,
+        options.mp3_quality,
     )
 
 
@@ -92,7 +97,7 @@ def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags:
             estimate,
         )
     del audio
-    offset = layout_offset(done.audio.shape[0], enc.channels)
+    offset = layout_offset(done.channels, enc.channels)
     after = _speakers_after(done.hops, timeline)
     decoded = done.attempts[-1].decoded
     report = {
@@ -115,7 +120,7 @@ def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags:
     }
     # the PCM length is what a gapless player plays (decoders without LAME-tag support
     # add the encoder's ~25 ms priming and padding)
-    return Mastered(out, done.audio.shape[1] / timeline.sample_rate, report)
+    return Mastered(out, done.samples / timeline.sample_rate, report)
 
 
 def _speakers_after(hops: np.ndarray, timeline: Timeline) -> dict[str, float]:
