@@ -59,6 +59,7 @@ def child(path: str, turns_path: str, mono: bool) -> None:
     """Run in the pinned child: read, master, encode, verify; print figures as JSON."""
     import numpy as np
     import soundfile as sf
+
     from podcast.stages.master.assemble import Placed, Timeline
     from podcast.stages.master.options import MasterOptions
     from podcast.stages.master.produce import master_timeline

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 DEFAULT_FIXTURES = str(Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "moss_ttsd")
@@ -41,6 +41,7 @@ def _timed(fn: Callable[[], Any], device: str, repeat: int) -> float:
 
 def _codec(args: argparse.Namespace) -> Any:
     import torch
+
     from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import (
         build_codec,
         load_codec,

@@ -24,7 +24,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def option(default: Any, help: str, **kwargs: Any) -> Any:  # noqa: A002 - mirrors argparse
+def option(default: Any, help: str, **kwargs: Any) -> Any:
     """A dataclass field with a help text (use for every ``Options`` field)."""
     if isinstance(default, list | dict | set):
         raise TypeError("use a tuple or a frozen value as an option default")

@@ -138,7 +138,7 @@ class Renderer:
         settings = self.engine.settings_key()
         blocks = [self._block(number, ids, None) for number, ids in enumerate(groups)]
         keys = [self._block_key(settings, "", block) for block in blocks]
-        clips = [self._cached_block(block, key) for block, key in zip(blocks, keys)]
+        clips = [self._cached_block(block, key) for block, key in zip(blocks, keys, strict=True)]
         missing = [i for i, clip in enumerate(clips) if clip is None]
         self._report(len(blocks) - len(missing), len(blocks), "block")
         if missing:

@@ -7,7 +7,21 @@ from typing import Annotated, Any
 
 import typer
 
-from .params import ConfigFile, Json, Language, Minutes, Output, Private, Sets, Sources, StageSel, Synth, Voices, Writer, build_config
+from .params import (
+    ConfigFile,
+    Json,
+    Language,
+    Minutes,
+    Output,
+    Private,
+    Sets,
+    Sources,
+    StageSel,
+    Synth,
+    Voices,
+    Writer,
+    build_config,
+)
 
 __all__ = ["register"]
 

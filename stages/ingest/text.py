@@ -50,7 +50,7 @@ _INLINE = (
     (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # emphasis
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # inline code
 )
-_SENTENCE_END = tuple(".,;:!?。，；：！？")  # noqa: RUF001 - full-width marks are meant
+_SENTENCE_END = tuple(".,;:!?。，；：！？")
 
 
 class TextIngester(Ingester):

@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["ChapterMark", "Cue", "chapters_json", "clock", "cues", "srt", "transcript_json", "vtt"]
 
 MAX_CUE = 7.0  # seconds; longer turns are split at sentence ends
-_SENTENCE = re.compile(r"(?<=[.!?;。！？；…])\s*")  # noqa: RUF001 - CJK sentence ends
+_SENTENCE = re.compile(r"(?<=[.!?;。！？；…])\s*")
 
 
 @dataclass(frozen=True, slots=True)

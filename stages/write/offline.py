@@ -183,9 +183,7 @@ class _Composer:
 # Sentence starters that are ordinary words (safe to lower-case after a connective or inside
 # a question); anything else may be a name ("Japan's", "Kepler") and keeps its capital.
 _COMMON_STARTERS = frozenset(
-    "a an the this that these those it its in on at for from with by as after before during "
-    "when while if so but and or what why how who where which there here some many most each "
-    "every one two three other another such our their his her we they you i'm".split()
+    ["a", "an", "the", "this", "that", "these", "those", "it", "its", "in", "on", "at", "for", "from", "with", "by", "as", "after", "before", "during", "when", "while", "if", "so", "but", "and", "or", "what", "why", "how", "who", "where", "which", "there", "here", "some", "many", "most", "each", "every", "one", "two", "three", "other", "another", "such", "our", "their", "his", "her", "we", "they", "you", "i'm"]
 )
 
 

@@ -4,7 +4,21 @@ from pathlib import Path
 
 import pytest
 
-from podcast.models import Chapter, Clip, Document, Episode, Outputs, Rendering, Script, Section, Segment, Speaker, StageRecord, Turn, Voice
+from podcast.models import (
+    Chapter,
+    Clip,
+    Document,
+    Episode,
+    Outputs,
+    Rendering,
+    Script,
+    Section,
+    Segment,
+    Speaker,
+    StageRecord,
+    Turn,
+    Voice,
+)
 from podcast.serialize import from_jsonable, paths_in, to_jsonable
 
 

@@ -6,7 +6,15 @@ import time
 import pytest
 
 from podcast.errors import LockedError, OutputError
-from podcast.runfiles import atomic_path, atomic_write_json, atomic_write_text, episode_lock, remove_partials, run_dir_name, slugify
+from podcast.runfiles import (
+    atomic_path,
+    atomic_write_json,
+    atomic_write_text,
+    episode_lock,
+    remove_partials,
+    run_dir_name,
+    slugify,
+)
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):

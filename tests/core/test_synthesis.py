@@ -13,9 +13,9 @@ from podcast.config import Config
 from podcast.errors import SynthesisError
 from podcast.models import Turn
 from podcast.options import option
+from podcast.rendering import pack_blocks
 from podcast.stage import StageContext
 from podcast.stages.synthesize.espeak import EspeakEngine
-from podcast.rendering import pack_blocks
 from podcast.synthesis import Audio, BlockAudio, Capabilities, DialogueEngine, DialogueOptions, stage_for_engine
 
 

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from .ingest_helpers import LocalServer, make_text_pdf, send
 
 from podcast.config import Config
 from podcast.stage import StageContext
+
+from .ingest_helpers import LocalServer, make_text_pdf, send
 
 
 @pytest.fixture(scope="session")

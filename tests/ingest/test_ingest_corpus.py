@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
-from podcast.stages.ingest import PdfIngester, UrlIngester
-
 from podcast.errors import InputError
 from podcast.options import build_options
+from podcast.stages.ingest import PdfIngester, UrlIngester
+from tests.conftest import SHARED
 
 # ``INGEST_CORPUS`` overrides; default: ../shared/corpus/ingest next to the repository.
 CORPUS = Path(

@@ -7,12 +7,13 @@ import logging
 import warnings
 
 import pytest
-from .ingest_helpers import PAGE_TEXTS, encrypt_pdf, make_image_pdf, make_text_pdf, write
-from podcast.stages.ingest import PdfIngester
-from podcast.stages.ingest.pdf import pdf_document
 
 from podcast.errors import InputError
 from podcast.options import build_options
+from podcast.stages.ingest import PdfIngester
+from podcast.stages.ingest.pdf import pdf_document
+
+from .ingest_helpers import PAGE_TEXTS, encrypt_pdf, make_image_pdf, make_text_pdf, write
 
 
 def pdf_ingester(**options: object) -> PdfIngester:

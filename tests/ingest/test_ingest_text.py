@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Chinese test text uses full-width punctuation on purpose
+
 """Text, Markdown, script and stdin ingestion; language guess; merging; ingester choice."""
 
 from __future__ import annotations
@@ -6,17 +6,18 @@ from __future__ import annotations
 import io
 import sys
 
-import podcast.stages.ingest as ingest_plugin
 import pytest
-from .ingest_helpers import ARTICLE, make_text_pdf, write
-from podcast.pipeline import merge_documents
-from podcast.stages.ingest import TextIngester, guess_language
-from podcast.stages.ingest.language import cjk_ratio
 
+import podcast.stages.ingest as ingest_plugin
 from podcast.errors import InputError
 from podcast.models import Document, Section
 from podcast.options import build_options
+from podcast.pipeline import merge_documents
 from podcast.plugins import Plugins
+from podcast.stages.ingest import TextIngester, guess_language
+from podcast.stages.ingest.language import cjk_ratio
+
+from .ingest_helpers import ARTICLE, make_text_pdf, write
 
 ZH = (
     "人工智能的发展\n\n"

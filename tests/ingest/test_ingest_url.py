@@ -6,12 +6,13 @@ import gzip
 import ipaddress
 
 import pytest
-from .ingest_helpers import ARTICLE, endless_route, slow_route
-from podcast.stages.ingest import UrlIngester
-from podcast.stages.ingest.net import FetchLimits, address_allowed, fetch
 
 from podcast.errors import ConfigError, InputError, UpstreamError
 from podcast.options import build_options
+from podcast.stages.ingest import UrlIngester
+from podcast.stages.ingest.net import FetchLimits, address_allowed, fetch
+
+from .ingest_helpers import ARTICLE, endless_route, slow_route
 
 LOOPBACK = ("127.0.0.0/8",)
 

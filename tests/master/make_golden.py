@@ -51,9 +51,9 @@ def envelope_db(audio: np.ndarray, rate: int, window: float = 0.05) -> list[floa
 def run_chain(folder: Path) -> dict:
     """Master the golden episode into ``folder`` and summarise the result."""
     import soundfile as sf
+
     from podcast.stages.master.options import MasterOptions
     from podcast.stages.master.produce import master_episode
-
     from tests.master.master_signals import clip_episode
 
     episode = clip_episode(folder, golden_clips(), RATE)

@@ -56,9 +56,8 @@ def speech_like(seconds: float, rate: int, seed: int = 0, level: float = 0.2) ->
 
 def espeak(text: str, speaker: str = "S1", language: str = "en") -> tuple[np.ndarray, int]:
     """Real espeak-ng speech for ``text`` (float32, 1-D) and its rate."""
-    from podcast.stages.synthesize.espeak import EspeakEngine
-
     from podcast.models import Voice
+    from podcast.stages.synthesize.espeak import EspeakEngine
 
     audio = EspeakEngine().synthesize_turn(Turn(speaker, text), Voice(), language)
     return np.asarray(audio.samples, dtype=np.float32).reshape(-1), audio.sample_rate

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+
 from podcast.stages.master.assemble import GapPolicy, gap_before, is_backchannel
 from podcast.stages.master.codecs import measure_file
 from podcast.stages.master.dsp import apply_fades, highpass, speech_bounds

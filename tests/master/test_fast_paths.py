@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from podcast.stages.master.codecs import Encoding, decode_blocks, encode, pcm16
 from podcast.stages.master.iir import butter_highpass_sos, sosfilt_inplace
 from podcast.stages.master.limiter import running_min, trailing_mean
@@ -25,8 +26,9 @@ from .master_signals import speech_like
 def test_highpass_design_and_filter_match_scipy(
     cutoff: float, rate: int, kernel: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import podcast.stages.master.iir as iir
     from scipy.signal import butter, sosfilt
+
+    import podcast.stages.master.iir as iir
 
     if kernel == "fallback":  # the public scipy.signal.sosfilt, as on another scipy layout
         monkeypatch.setattr(iir, "_kernel", lambda: None)

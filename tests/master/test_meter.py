@@ -11,6 +11,7 @@ import subprocess
 
 import numpy as np
 import pytest
+
 from podcast.stages.master.meter import LoudnessMeter, k_weighting_sos, measure
 from podcast.stages.master.peak import true_peak
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from podcast.stages.master import MasterStage
-from podcast.stages.master.codecs import read_any
 
 from podcast.errors import EXIT_INPUT, EXIT_OUTPUT
 from podcast.models import Chapter, Episode
+from podcast.stages.master import MasterStage
+from podcast.stages.master.codecs import read_any
 from tests.conftest import assert_one_line_error, clean_env
 
 from .master_signals import clip_episode, speech_like
@@ -175,6 +175,7 @@ def test_other_formats_with_tags(tmp_path: Path, fmt: str) -> None:
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg binary")
 def test_m4a_with_chapters(tmp_path: Path) -> None:
     from mutagen.mp4 import MP4
+
     from podcast.stages.master.produce import master_episode
 
     done = master_episode(episode_for(tmp_path), MasterStage.Options(format="m4a"), tmp_path)
@@ -235,6 +236,7 @@ def test_m4a_without_ffmpeg_is_one_line(run_cli, tmp_path: Path) -> None:
 
 def test_cover_art_goes_into_id3(tmp_path: Path) -> None:
     from mutagen.id3 import ID3
+
     from podcast.stages.master.produce import master_episode
 
     cover = tmp_path / "cover.jpg"

@@ -44,6 +44,7 @@ def codec_dir() -> Path:
 @functools.cache
 def _load_tiny_codec(folder: Path) -> Any:
     import torch
+
     from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import load_codec
 
     torch.set_num_threads(1)

@@ -10,7 +10,6 @@ import pytest
 from tests.conftest import moss_fixtures as fixture_folder
 
 
-
 @pytest.fixture(scope="session")
 def moss_fixtures() -> Path:
     """Root of the MOSS-TTSD reference fixtures; skips when absent."""

@@ -142,6 +142,7 @@ ATOL_WAV = 1e-4  # waveform bound suggested by the fixture README
 def engine_codec() -> object:
     """The tiny reference codec, float32 on CPU."""
     import torch
+
     from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import load_codec
 
     torch.set_num_threads(1)

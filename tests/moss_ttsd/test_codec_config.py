@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from .codec_helpers import fixture_root, load_json, require
+
+from podcast.errors import ConfigError
 from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import (
     build_codec,
     load_config_file,
@@ -20,7 +21,7 @@ from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.presets import (
     preset_params,
 )
 
-from podcast.errors import ConfigError
+from .codec_helpers import fixture_root, load_json, require
 
 
 def _manifests() -> list[Path]:

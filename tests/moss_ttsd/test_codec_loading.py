@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from .codec_helpers import ATOL_WAV, assert_close, codec_dir, fixture_root, load_json, load_npz
-from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import load_codec
-from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.loading import infer_preset
-from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.presets import PRESETS, preset_config
 from safetensors.torch import load_file
 
 from podcast.errors import ConfigError, MissingModelError
+from podcast.stages.synthesize.moss_ttsd.xy_tokenizer import load_codec
+from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.loading import infer_preset
+from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.presets import PRESETS, preset_config
+
+from .codec_helpers import ATOL_WAV, assert_close, codec_dir, fixture_root, load_json, load_npz
 
 
 def _decoded(codec: Any) -> tuple[torch.Tensor, np.ndarray]:

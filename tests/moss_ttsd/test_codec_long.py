@@ -7,6 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+
+from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.windowing import Crossfader, WindowPlan
+
 from .codec_helpers import (
     ATOL_WAV,
     assert_close,
@@ -19,7 +22,6 @@ from .codec_helpers import (
     tiny_codec,
     wav16k,
 )
-from podcast.stages.synthesize.moss_ttsd.xy_tokenizer.windowing import Crossfader, WindowPlan
 
 
 @pytest.fixture(scope="module")

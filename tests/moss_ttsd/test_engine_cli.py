@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import soundfile as sf
-from .engine_helpers import tiny_folders  # noqa: F401
 
 from tests.conftest import assert_one_line_error, clean_env
+
+from .engine_helpers import tiny_folders  # noqa: F401
 
 SCRIPT = "# Synth test\n[S1]Welcome to the show.\n[S2]Thanks for having me.\n[S1]Let us begin.\n"
 

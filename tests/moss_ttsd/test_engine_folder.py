@@ -8,15 +8,16 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 import soundfile as sf
-from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
-from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
 
 from podcast.config import Config
 from podcast.errors import MissingModelError, SynthesisError
 from podcast.models import Voice
 from podcast.options import build_options
 from podcast.stage import StageContext
+from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
 from podcast.synthesis import Block, stage_for_engine
+
+from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
 
 LINES = (
     "Welcome back to the show, everyone.",

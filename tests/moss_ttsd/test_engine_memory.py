@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
-from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
-from podcast.stages.synthesize.moss_ttsd.memory import lm_parameters, memory_model
 
 from podcast.errors import SynthesisError
 from podcast.models import Script, Speaker, Turn, Voice
 from podcast.options import build_options
+from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
+from podcast.stages.synthesize.moss_ttsd.memory import lm_parameters, memory_model
+
+from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
 
 
 @pytest.fixture(scope="module")

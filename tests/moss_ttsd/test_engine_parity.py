@@ -7,6 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from podcast.stages.synthesize.moss_ttsd.generate import GenerationConfig
+from podcast.stages.synthesize.moss_ttsd.model import set_attention
+from podcast.stages.synthesize.moss_ttsd.runtime import Runtime
+from podcast.stages.synthesize.moss_ttsd.voices import PromptAudio, Reference
+
 from .engine_helpers import (  # noqa: F401
     ATOL_WAV,
     engine_codec,
@@ -17,10 +23,6 @@ from .engine_helpers import (  # noqa: F401
     test_wav,
 )
 from .lm_helpers import StubTokenizer
-from podcast.stages.synthesize.moss_ttsd.generate import GenerationConfig
-from podcast.stages.synthesize.moss_ttsd.model import set_attention
-from podcast.stages.synthesize.moss_ttsd.runtime import Runtime
-from podcast.stages.synthesize.moss_ttsd.voices import PromptAudio, Reference
 
 
 @pytest.fixture(scope="module")

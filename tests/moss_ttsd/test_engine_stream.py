@@ -7,6 +7,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from podcast.models import Turn, Voice
+from podcast.options import build_options
+from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
+from podcast.stages.synthesize.moss_ttsd.generate import GenerationConfig
+from podcast.stages.synthesize.moss_ttsd.model import set_attention
+from podcast.stages.synthesize.moss_ttsd.processor import undelay, valid_prefix
+from podcast.stages.synthesize.moss_ttsd.runtime import Runtime
+from podcast.stages.synthesize.moss_ttsd.streaming import Dedelayer, concatenate, stream_audio
+from podcast.stages.synthesize.moss_ttsd.voices import PromptAudio, Reference
+from podcast.synthesis import Block
+
 from .engine_helpers import (  # noqa: F401
     engine_codec,
     load_arrays,
@@ -16,17 +28,6 @@ from .engine_helpers import (  # noqa: F401
     tiny_folders,
 )
 from .lm_helpers import StubTokenizer
-from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
-from podcast.stages.synthesize.moss_ttsd.generate import GenerationConfig
-from podcast.stages.synthesize.moss_ttsd.model import set_attention
-from podcast.stages.synthesize.moss_ttsd.processor import undelay, valid_prefix
-from podcast.stages.synthesize.moss_ttsd.runtime import Runtime
-from podcast.stages.synthesize.moss_ttsd.streaming import Dedelayer, concatenate, stream_audio
-from podcast.stages.synthesize.moss_ttsd.voices import PromptAudio, Reference
-
-from podcast.models import Turn, Voice
-from podcast.options import build_options
-from podcast.synthesis import Block
 
 
 def test_dedelayer_matches_batch_undelay(lm_dir: Path) -> None:

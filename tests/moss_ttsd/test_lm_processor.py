@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .lm_helpers import StubTokenizer
 
 from podcast.stages.synthesize.moss_ttsd import processor as P
+
+from .lm_helpers import StubTokenizer
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from podcast.stages.normalize.lexicon import load_lexicon, parse_lexicon
-from podcast.stages.normalize.profiles import PROFILES
 
 from podcast.errors import ConfigError
+from podcast.stages.normalize.lexicon import load_lexicon, parse_lexicon
+from podcast.stages.normalize.profiles import PROFILES
 
 LEXICON_TOML = """
 [en]

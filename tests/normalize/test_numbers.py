@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from podcast.stages.normalize import numbers as n
 
 RND = random.Random(20240664)

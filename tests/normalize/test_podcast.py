@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from podcast.stages.normalize import profiles as P
-from podcast.stages.normalize.verbalize import verbalize
 
 from podcast.models import Chapter, Script, Speaker, Turn
+from podcast.stages.normalize import profiles as P
+from podcast.stages.normalize.verbalize import verbalize
 
 TABLE = json.loads((Path(__file__).parent / "verbalization_cases.json").read_text(encoding="utf-8"))
 PODCAST = P.PROFILES["podcast"]

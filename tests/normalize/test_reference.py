@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import moss_fixtures
 from podcast.stages.normalize import profiles as P
+from tests.conftest import moss_fixtures
 
 FIXTURES = moss_fixtures()
 CASES_FILE = FIXTURES / "normalize" / "cases.json"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from podcast.stages.normalize.stage import NORMALIZED_FILE, NormalizeOptions, NormalizeStage
 
 from podcast.config import Config
 from podcast.errors import StageError, UnknownStageError
 from podcast.models import Chapter, Episode, Script, Turn
 from podcast.stage import StageContext
+from podcast.stages.normalize.stage import NORMALIZED_FILE, NormalizeOptions, NormalizeStage
 from podcast.synthesis import Capabilities
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 import soundfile as sf
-from .remote_fakes import LINES, REFS, Behaviour, FakeServer, speak
 
 from podcast.config import Config
 from podcast.models import Document, Episode, Script, Section, Speaker, Turn, Voice
+
+from .remote_fakes import LINES, REFS, Behaviour, FakeServer, speak
 
 
 @pytest.fixture

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-from podcast.stages.synthesize.espeak import EspeakEngine
 
 from podcast.config import Config
 from podcast.models import Episode, Turn, Voice
 from podcast.options import build_options
 from podcast.stage import StageContext
+from podcast.stages.synthesize.espeak import EspeakEngine
 from podcast.synthesis import stage_for_engine
 
 TAG = re.compile(r"\[(S\d+)\]")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
 from .remote_fakes import LINES, REFS, speak
 
 

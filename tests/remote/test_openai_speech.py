@@ -7,11 +7,12 @@ import time
 
 import numpy as np
 import pytest
-from podcast.stages.synthesize.remote import OpenAISpeechEngine
-from podcast.stages.synthesize.remote.http import TransientError
-from .remote_fakes import decoded, render
 
 from podcast.errors import SynthesisError
+from podcast.stages.synthesize.remote import OpenAISpeechEngine
+from podcast.stages.synthesize.remote.http import TransientError
+
+from .remote_fakes import decoded, render
 
 KEY_ENV = "PODCAST_TEST_SPEECH_KEY"
 SECRET = "sk-test-not-a-real-key-1234"

@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 import pytest
-from podcast.stages.synthesize.remote import SglangEngine
-from .remote_fakes import decoded, prompt_v0, render
 
 from podcast.errors import ConfigError, SynthesisError, UpstreamError
+from podcast.stages.synthesize.remote import SglangEngine
+
+from .remote_fakes import decoded, prompt_v0, render
 
 FAST = {"block_seconds": 7.0, "backoff": 0.05}
 

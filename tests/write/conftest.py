@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from .llm_server import LLMServer
-from .write_helpers import FAST, KEY
 
 from podcast.config import load_config
 from podcast.models import Document, Episode
 from podcast.options import build_options
 from podcast.stage import StageContext
+
+from .llm_server import LLMServer
+from .write_helpers import FAST, KEY
 
 
 @pytest.fixture

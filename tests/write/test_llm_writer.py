@@ -7,12 +7,13 @@ import socket
 import time
 
 import pytest
-from .llm_cooperative import cooperative, script_json
-from .llm_server import Reply
-from podcast.stages.write import GeminiWriter, OpenAIWriter
-from .write_helpers import KEY, document
 
 from podcast.errors import UpstreamError
+from podcast.stages.write import GeminiWriter, OpenAIWriter
+
+from .llm_cooperative import cooperative, script_json
+from .llm_server import Reply
+from .write_helpers import KEY, document
 
 DOC = document(
     "## Why test\nTesting finds bugs early. Teams that test ship faster.\n\n## How\nWrite small tests first."

@@ -6,14 +6,15 @@ import json
 import re
 
 import pytest
-from .llm_cooperative import cooperative
-from .llm_server import Reply
+
+from podcast.errors import UpstreamError
 from podcast.stages.write import OpenAIWriter
 from podcast.stages.write.longdoc import parse_outline, split_parts
 from podcast.stages.write.parse import ScriptProblems
-from .write_helpers import document
 
-from podcast.errors import UpstreamError
+from .llm_cooperative import cooperative
+from .llm_server import Reply
+from .write_helpers import document
 
 BUDGET = 8000
 

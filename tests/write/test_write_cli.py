@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.conftest import assert_one_line_error, clean_env
+
 from .llm_cooperative import cooperative
 from .llm_server import Reply
 from .write_helpers import KEY
-
-from tests.conftest import assert_one_line_error, clean_env
 
 MOSS = (
     "[S1]Welcome back, today we read about testing.[S2]Thanks, it is a topic I love."

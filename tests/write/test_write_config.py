@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from .llm_cooperative import script_json
-from podcast.stages.write import AutoWriter
-from podcast.stages.write.prompting import PURPOSES, PromptBook
-from .write_helpers import KEY
 
 from podcast.api import make_episode
 from podcast.config import Config, load_config
 from podcast.errors import ConfigError
+from podcast.stages.write import AutoWriter
+from podcast.stages.write.prompting import PURPOSES, PromptBook
+
+from .llm_cooperative import script_json
+from .write_helpers import KEY
 
 
 def test_auto_picks_by_configured_key():

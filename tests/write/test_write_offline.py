@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from podcast.stages.write import OfflineWriter
 from podcast.stages.write.length import script_units
+
 from .write_helpers import document
 
 EN = "\n".join(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from podcast.config import Config
 from podcast.stages.write.client import _retry_after, redact
 from podcast.stages.write.parse import ScriptProblems, clean_reply, language_share, parse_script
 from podcast.stages.write.providers import estimate_cost, price_of, safe_url
-
-from podcast.config import Config
 
 EN = Config().speaker_list("en")
 ZH = Config().speaker_list("zh")

@@ -261,7 +261,7 @@ class Decoder:
         frames = undelay(generated, self.lm.config.speech_offset)
         last = np.array([last_speech_frame(f, self.pad) for f in frames], dtype=np.int64)
         codes, cut = [], []
-        for row, end in zip(frames, last):
+        for row, end in zip(frames, last, strict=True):
             kept = row[: end + 1]
             n = valid_prefix(kept, self.pad)
             codes.append(kept[:n].copy())
