@@ -153,7 +153,15 @@ class ChatClient:
         timeouts, transport = _transport_errors()
         kwargs = self._request(messages, schema)
         try:
-            return self._stream(kwargs, label) if self.settings.stream else self._plain(kwargs)
+            if self.settings.stream and "stream" not in self.dropped:
+                streamed = self._stream(kwargs, label)
+                if streamed is not None:
+                    return streamed
+                # The server ignored stream=true and answered with one JSON body, which the
+                # SSE reader cannot see: ask again without streaming, and keep it that way.
+                self.dropped.add("stream")
+                self.log.info("the server does not stream; asking without streaming")
+            return self._plain(kwargs)
         except openai.APIStatusError as exc:
             if exc.status_code in (400, 422) and self._downgrade(_error_text(exc).lower(), kwargs):
                 raise _Downgrade() from None
@@ -207,15 +215,17 @@ class ChatClient:
             kwargs["response_format"] = {"type": "json_object"}
         return kwargs
 
-    def _stream(self, kwargs: dict[str, Any], label: str) -> tuple[str, Any]:
+    def _stream(self, kwargs: dict[str, Any], label: str) -> tuple[str, Any] | None:
+        """The streamed answer and usage, or ``None`` when no chunk arrived at all."""
         extra = (
             {} if "stream_options" in self.dropped else {"stream_options": {"include_usage": True}}
         )
         stream = self._openai().chat.completions.create(**kwargs, stream=True, **extra)
         parts: list[str] = []
-        usage, received = None, 0
+        usage, received, chunks = None, 0, 0
         self.cut_off = False
         for chunk in stream:
+            chunks += 1
             usage = getattr(chunk, "usage", None) or usage
             for choice in chunk.choices or ():
                 self.cut_off = self.cut_off or choice.finish_reason == "length"
@@ -224,7 +234,7 @@ class ChatClient:
                     parts.append(piece)
                     received += len(piece)
                     self.progress(received, None, f"{label} ({received} chars)")
-        return "".join(parts), usage
+        return ("".join(parts), usage) if chunks else None
 
     def _plain(self, kwargs: dict[str, Any]) -> tuple[str, Any]:
         response = self._openai().chat.completions.create(**kwargs)

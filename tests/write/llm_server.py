@@ -63,6 +63,7 @@ class LLMServer:
         self.responder: Callable[[Seen], Reply] | None = None
         self.requests: list[Seen] = []
         self.refuse_schema = False
+        self.streams = True  # False: ignore "stream": true and answer with one JSON body
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -150,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(
                 reply.status, {"error": {"message": reply.error, "type": "test"}}, reply.headers
             )
-        elif body.get("stream"):
+        elif body.get("stream") and self.owner.streams:
             self._stream(reply, body)
         else:
             self._json(200, _completion(reply, body.get("model", "")))

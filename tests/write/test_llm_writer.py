@@ -60,6 +60,14 @@ def test_valid_json_streaming_and_not(write, llm, keyed, stream):
     )
 
 
+def test_server_that_ignores_stream_is_asked_again_without_it(write, llm, keyed):
+    llm.streams = False
+    llm.queue(MOSS, MOSS)
+    episode = _run(write, llm, minutes=0)
+    assert [s for s, _ in _turns(episode)] == ["S1", "S2", "S1", "S2", "S1", "S2"]
+    assert [bool(r.body.get("stream")) for r in llm.chats] == [True, False]
+
+
 def test_json_inside_fences_after_think_block(write, llm, keyed):
     llm.queue(
         f"<think>The user wants JSON. {MOSS}</think>\nHere you go:\n```json\n{VALID}\n```\nEnjoy!"
