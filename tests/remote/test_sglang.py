@@ -82,6 +82,12 @@ def test_a_dead_server_fails_its_health_check_and_the_other_does_everything(serv
     assert len(episode.rendering.clips) == 4 and len(live.requests) == 4
 
 
+def test_a_server_without_the_health_route_still_serves(servers, make_episode):
+    plain = servers(prompt_text=prompt_v0())
+    episode = render(SglangEngine, make_episode(), urls=plain.url, health_path="/no-such-route", **FAST)
+    assert plain.health_checks == 1 and len(episode.rendering.clips) == 4 and len(plain.requests) == 4
+
+
 def test_without_health_checks_a_dead_server_is_dropped_by_failover(servers, make_episode):
     dead, live = servers(prompt_text=prompt_v0()), servers(prompt_text=prompt_v0())
     dead.kill()
@@ -171,12 +177,23 @@ def test_v10_protocol_sends_one_reference_per_speaker(servers, make_episode):
 def test_refusals_come_before_any_request(servers, make_episode):
     with pytest.raises(SynthesisError, match="needs at least one server URL"):
         render(SglangEngine, make_episode(), **FAST)
-    with pytest.raises(SynthesisError, match="needs a reference voice for S1, S2"):
-        render(SglangEngine, make_episode(voices=False), urls="http://127.0.0.1:9", **FAST)
     with pytest.raises(ConfigError, match="not an http"):
         render(SglangEngine, make_episode(), urls="ftp://example.org", **FAST)
     with pytest.raises(UpstreamError, match="no server is reachable"):
         render(SglangEngine, make_episode(), urls="http://127.0.0.1:9", **FAST)
+
+
+def test_v07_without_references_sends_text_only_and_warns(make_episode, caplog):
+    from podcast.models import Turn, Voice
+    from podcast.synthesis import Block
+
+    engine = SglangEngine(SglangEngine.Options(urls=("http://127.0.0.1:9",)))
+    block = Block(0, (Turn("S1", "Hello."), Turn("S2", "Hi.")), (0, 1), "en", {"S1": Voice(), "S2": Voice()})
+    body = engine.payload(block)
+    assert body["text"] == "[S1]Hello.[S2]Hi." and "audio_data" not in body
+    with caplog.at_level("WARNING", logger="podcast"):
+        engine.check(make_episode(voices=False).script)
+    assert "every block may get a different random voice" in caplog.text
 
 
 def test_cache_key_ignores_connection_options_but_not_sampling():

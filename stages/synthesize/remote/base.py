@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from podcast.errors import SynthesisError
+from podcast.errors import SynthesisError, UpstreamError
 from podcast.models import content_hash
 from podcast.options import option
 
@@ -117,12 +117,16 @@ class RemoteEngine:
         )
         self._pool = ServerPool(urls, settings, self.name)
         if options.health_path:
-            timeout = min(options.timeout, 10.0)
-            self._pool.check_health(
-                lambda url: request(
-                    "GET", join_url(url, options.health_path), None, self.headers(), timeout
-                )
-            )
+            self._pool.check_health(self._probe)
+
+    def _probe(self, url: str) -> None:
+        """A server is up when it answers HTTP at all: one without the health route (404/405)
+        still serves requests; refused connections, timeouts and 5xx/429 mark it down."""
+        options = self.options
+        try:
+            request("GET", join_url(url, options.health_path), None, self.headers(), min(options.timeout, 10.0))
+        except UpstreamError:
+            return
 
     def close(self) -> None:
         self._pool = None

@@ -24,6 +24,7 @@ arrives normalized by the pipeline with the profile of the served version (``mos
 from __future__ import annotations
 
 import base64
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ PROFILES: dict[str, _Profile] = {
         PROMPT_RATE,
         1700.0,
         2,
-        True,
+        False,  # the server decides: OpenMOSS's refuses text-only v0.7, test servers may not
         (("temperature", 0.8), ("top_p", 0.95), ("top_k", 50)),
     ),
     "v1.0": _Profile(
@@ -174,6 +175,11 @@ class SglangEngine(RemoteEngine, DialogueEngine):
                     f"sglang needs the exact transcript of {speaker.id}'s reference: "
                     f'--voice {speaker.id}=ref.wav:"transcript"'
                 )
+        if all(s.voice.ref_audio is None for s in script.speakers):
+            logging.getLogger("podcast").warning(
+                "sglang: no reference voices, so every block may get a different random voice; "
+                'pass --voice S1=ref.wav:"transcript" for each speaker'
+            )
 
     # ── synthesis ────────────────────────────────────────────────────────────
     def synthesize_block(self, block: Block) -> BlockAudio:
