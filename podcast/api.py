@@ -46,7 +46,13 @@ def episode_summary(episode: Episode) -> dict[str, Any]:
         "script": str(episode.path("script.txt")) if episode.run_dir and episode.script else None,
         "report": to_jsonable(outputs.report) if outputs else {},
         "stages": [
-            {"kind": r.kind, "name": r.name, "elapsed": r.elapsed, "cached": r.cached, "details": to_jsonable(r.details)}
+            {
+                "kind": r.kind,
+                "name": r.name,
+                "elapsed": r.elapsed,
+                "cached": r.cached,
+                "details": to_jsonable(r.details),
+            }
             for r in episode.records
         ],
         "warnings": list(episode.warnings),
@@ -66,11 +72,13 @@ def stage_listing(plugins: Plugins | None = None) -> list[dict[str, Any]]:
     rows = []
     for (kind, name), entry in sorted(plugins.stages().items()):
         doc = (entry.cls.__doc__ or "").strip().splitlines()
-        rows.append({
-            "kind": kind,
-            "name": name,
-            "plugin": entry.plugin,
-            "summary": doc[0] if doc else "",
-            "options": [to_jsonable(o) for o in describe_options(entry.cls.Options)],
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "name": name,
+                "plugin": entry.plugin,
+                "summary": doc[0] if doc else "",
+                "options": [to_jsonable(o) for o in describe_options(entry.cls.Options)],
+            }
+        )
     return rows

@@ -58,17 +58,21 @@ class Pipeline:
 
     def _ingest(self, episode: Episode, ctx: StageContext) -> Episode:
         started = time.perf_counter()
-        document = ingest_sources(self.ingesters, episode.sources, ctx)
+        picked = ingest_each(self.ingesters, episode.sources, ctx)
+        document = merge_documents([doc for _, doc in picked])
         language = episode.language or document.language or "en"
         record = StageRecord(
-            "ingest", ",".join(sorted({self._ingester_for(s).name for s in episode.sources})),
-            "builtin", "1", document.hash, frozen_mapping({"sources": content_hash(*episode.sources)}),
-            (), time.perf_counter() - started, False,
+            "ingest",
+            ",".join(sorted({ingester.name for ingester, _ in picked})),
+            self._plugin_of(picked[0][0]),
+            "1",
+            document.hash,
+            frozen_mapping({"sources": content_hash(*episode.sources)}),
+            (),
+            time.perf_counter() - started,
+            False,
         )
         return replace(episode, document=document, language=language, records=(record,))
-
-    def _ingester_for(self, source: str) -> Ingester:
-        return pick_ingester(self.ingesters, source)
 
     def _run_locked(self, episode: Episode, run_dir: Path, until: str | None) -> Episode:
         remove_partials(run_dir)
@@ -130,8 +134,16 @@ def _record(
     outputs = tuple(sorted({str(p) for p in paths_in([getattr(after, n) for n in stage.writes])}))
     details = after.meta.get(f"{stage.kind}.details", {}) if not cached else {"reused": True}
     return StageRecord(
-        stage.kind, stage.name, plugin, stage.version, key, frozen_mapping(inputs), outputs,
-        round(elapsed, 4), cached, frozen_mapping(details),
+        stage.kind,
+        stage.name,
+        plugin,
+        stage.version,
+        key,
+        frozen_mapping(inputs),
+        outputs,
+        round(elapsed, 4),
+        cached,
+        frozen_mapping(details),
     )
 
 
@@ -147,12 +159,19 @@ def pick_ingester(ingesters: Sequence[Ingester], source: str) -> Ingester:
     raise InputError(f"no ingester accepts {source!r} (tried {names}); pass a URL, PDF, text or Markdown file")
 
 
-def ingest_sources(ingesters: Sequence[Ingester], sources: Sequence[str], ctx: StageContext) -> Document:
-    """Ingest each source with the first accepting ingester; several → one merged document."""
+def ingest_each(
+    ingesters: Sequence[Ingester], sources: Sequence[str], ctx: StageContext
+) -> list[tuple[Ingester, Document]]:
+    """Ingest each source with the first ingester that accepts it (chosen once per source)."""
     if not sources:
         raise InputError("no source given; pass a URL, a PDF, a text file or - for stdin")
-    documents = [pick_ingester(ingesters, s).ingest(s, ctx) for s in sources]
-    return documents[0] if len(documents) == 1 else merge_documents(documents)
+    picked = [(pick_ingester(ingesters, s), s) for s in sources]
+    return [(ingester, ingester.ingest(source, ctx)) for ingester, source in picked]
+
+
+def ingest_sources(ingesters: Sequence[Ingester], sources: Sequence[str], ctx: StageContext) -> Document:
+    """Ingest each source with the first accepting ingester; several → one merged document."""
+    return merge_documents([doc for _, doc in ingest_each(ingesters, sources, ctx)])
 
 
 def merge_documents(documents: Sequence[Document]) -> Document:
@@ -173,7 +192,11 @@ def merge_documents(documents: Sequence[Document]) -> Document:
         if d.language:
             weight[d.language] = weight.get(d.language, 0) + len(d.text)
     language = max(weight, key=weight.__getitem__) if weight else None
-    meta = {"sources": [d.source for d in documents], "kinds": [d.kind for d in documents], "parts": [dict(d.metadata) for d in documents]}
+    meta = {
+        "sources": [d.source for d in documents],
+        "kinds": [d.kind for d in documents],
+        "parts": [dict(d.metadata) for d in documents],
+    }
     return Document(" ".join(d.source for d in documents), "multi", title, sections, language, frozen_mapping(meta))
 
 

@@ -147,7 +147,9 @@ class Plugins:
         if entry is None:
             if not self.names(kind):
                 kinds = ", ".join(self.kinds())
-                raise UnknownStageError(f"no installed plugin provides a {kind!r} stage (asked for {kind}.{name}); installed kinds: {kinds}")
+                raise UnknownStageError(
+                    f"no installed plugin provides a {kind!r} stage (asked for {kind}.{name}); installed kinds: {kinds}"
+                )
             installed = ", ".join(self.names(kind))
             raise UnknownStageError(f"unknown {kind} implementation {name!r}; installed: {installed}")
         return entry

@@ -93,8 +93,7 @@ def episode_lock(run_dir: Path, timeout: float) -> Iterator[None]:
         lock.acquire(timeout=timeout)
     except Timeout:
         raise LockedError(
-            f"another run is writing {run_dir} (waited {timeout:g} s); "
-            "try again later or raise pipeline.lock_timeout"
+            f"another run is writing {run_dir} (waited {timeout:g} s); try again later or raise pipeline.lock_timeout"
         ) from None
     try:
         yield
@@ -105,9 +104,7 @@ def episode_lock(run_dir: Path, timeout: float) -> Iterator[None]:
 def slugify(text: str, limit: int = 48) -> str:
     """A filesystem-safe slug; keeps CJK characters, drops accents and punctuation."""
     normalized = unicodedata.normalize("NFKC", text)
-    ascii_ish = "".join(
-        c for c in unicodedata.normalize("NFKD", normalized) if not unicodedata.combining(c)
-    )
+    ascii_ish = "".join(c for c in unicodedata.normalize("NFKD", normalized) if not unicodedata.combining(c))
     slug = re.sub(r"[^\w]+", "-", ascii_ish.lower(), flags=re.UNICODE).strip("-_")
     return slug[:limit].strip("-_") or "episode"
 

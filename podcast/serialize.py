@@ -63,11 +63,7 @@ def _tuple(args: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
 
 def _dataclass(cls: type, data: Mapping[str, Any]) -> Any:
     hints = typing.get_type_hints(cls)
-    kwargs = {
-        f.name: from_jsonable(hints[f.name], data[f.name])
-        for f in dataclasses.fields(cls)
-        if f.name in data
-    }
+    kwargs = {f.name: from_jsonable(hints[f.name], data[f.name]) for f in dataclasses.fields(cls) if f.name in data}
     return cls(**kwargs)
 
 

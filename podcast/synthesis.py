@@ -50,6 +50,7 @@ __all__ = [
     "stage_for_engine",
 ]
 
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What an engine can do, declared up front and checked before any work.
@@ -220,9 +221,8 @@ class SynthesisStage(Stage):
             raise SynthesisError(f"{self.name} cannot run: {reason}")
         caps = self.capabilities()
         language = ctx.config.language
-        if language is not None and language not in caps.languages:
-            supported = ", ".join(sorted(caps.languages))
-            raise SynthesisError(f"{self.name} does not speak {language!r} (it speaks {supported}); choose another --synth")
+        if language is not None:
+            _require_language(self.name, caps, language)
         if caps.needs_reference:
             hosts = ctx.config.speaker_list(language or "en")[:2]
             _require_references(self.name, [s.id for s in hosts if s.voice.ref_audio is None])
@@ -241,20 +241,33 @@ class SynthesisStage(Stage):
         finally:
             self.engine.close()
         rendering = Rendering(self.name, renderer.rate, tuple(clips))
-        details = {"engine": self.name, "clips": len(clips), "synthesized": renderer.synthesized, "reused": len(clips) - renderer.synthesized}
+        details = {
+            "engine": self.name,
+            "clips": len(clips),
+            "synthesized": renderer.synthesized,
+            "reused": len(clips) - renderer.synthesized,
+        }
         return replace(episode, rendering=rendering).with_meta(**{"synthesize.details": details})
 
     def _check(self, script: Script) -> None:
         caps = self.capabilities()
-        if script.language not in caps.languages:
-            supported = ", ".join(sorted(caps.languages))
-            raise SynthesisError(f"{self.name} does not speak {script.language!r} (it speaks {supported}); choose another --synth")
+        _require_language(self.name, caps, script.language)
         used = {t.speaker for t in script.turns}
         if len(used) > caps.max_speakers:
-            raise SynthesisError(f"{self.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}")
+            raise SynthesisError(
+                f"{self.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}"
+            )
         if caps.needs_reference:
-            _require_references(self.name, [s.id for s in _speakers(script) if s.id in used and s.voice.ref_audio is None])
+            _require_references(
+                self.name, [s.id for s in _speakers(script) if s.id in used and s.voice.ref_audio is None]
+            )
         self.engine.check(script)
+
+
+def _require_language(engine: str, caps: Capabilities, language: str) -> None:
+    if language not in caps.languages:
+        supported = ", ".join(sorted(caps.languages))
+        raise SynthesisError(f"{engine} does not speak {language!r} (it speaks {supported}); choose another --synth")
 
 
 def _require_references(engine: str, missing: list[str]) -> None:

@@ -34,7 +34,9 @@ def podcast_plugins() -> Any:
 
 @pytest.fixture
 def episode_factory(tmp_path: Path) -> Callable[..., Episode]:
-    def make(text: str = "A short document about testing.", turns: tuple[tuple[str, str], ...] = (), language: str = "en") -> Episode:
+    def make(
+        text: str = "A short document about testing.", turns: tuple[tuple[str, str], ...] = (), language: str = "en"
+    ) -> Episode:
         run_dir = tmp_path / "episode"
         run_dir.mkdir(exist_ok=True)
         document = Document("test.txt", "text", "Test", (Section("", text),), language)
@@ -49,7 +51,9 @@ def episode_factory(tmp_path: Path) -> Callable[..., Episode]:
 
 @pytest.fixture
 def run_stage() -> Callable[..., Episode]:
-    def run(stage_cls: type[Stage], episode: Episode, options: Mapping[str, Any] | None = None, config: Config | None = None) -> Episode:
+    def run(
+        stage_cls: type[Stage], episode: Episode, options: Mapping[str, Any] | None = None, config: Config | None = None
+    ) -> Episode:
         opts = build_options(stage_cls.Options, options or {}, f"stages.{stage_cls.kind}.{stage_cls.name}")
         stage = stage_cls(opts)
         ctx = StageContext(config or load_config(None, env={}), episode.run_dir)

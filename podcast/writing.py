@@ -79,6 +79,8 @@ def check_script(script: Script) -> None:
     known = {s.id for s in script.speakers}
     for index, turn in enumerate(script.turns):
         if known and turn.speaker not in known:
-            raise InputError(f"turn {index + 1} uses speaker {turn.speaker} but only {', '.join(sorted(known))} are configured")
+            raise InputError(
+                f"turn {index + 1} uses speaker {turn.speaker} but only {', '.join(sorted(known))} are configured"
+            )
         if not turn.text.strip():
             raise InputError(f"turn {index + 1} ({turn.speaker}) is empty; remove it or add text")

@@ -57,14 +57,23 @@ def make(
     stage: StageSel = None,
     voice: Voices = None,
     allow_private_urls: Private = False,
-    lock_timeout: Annotated[float | None, typer.Option("--lock-timeout", help="Seconds to wait for another run on the same episode.")] = None,
+    lock_timeout: Annotated[
+        float | None, typer.Option("--lock-timeout", help="Seconds to wait for another run on the same episode.")
+    ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Stop after this stage kind (e.g. write).")] = None,
     as_json: Json = False,
 ) -> None:
     from ..api import episode_summary, make_episode
     from .reporter import reporting
 
-    overrides = {"language": language, "output": output, "write": writer, "synthesize": synth, "minutes": minutes, "lock_timeout": lock_timeout}
+    overrides = {
+        "language": language,
+        "output": output,
+        "write": writer,
+        "synthesize": synth,
+        "minutes": minutes,
+        "lock_timeout": lock_timeout,
+    }
     config = build_config(config_file, sets, allow_private_urls, stage=stage, voices=voice, overrides=overrides)
     with reporting(quiet=False):
         episode = make_episode(sources, config, until=until)
