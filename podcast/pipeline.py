@@ -39,7 +39,7 @@ class Pipeline:
     ingesters: tuple[Ingester, ...]
     stages: tuple[Stage, ...]
     entries: tuple[StageEntry, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()  # (kind, warning) told when that kind's stage starts
 
     def context(self, run_dir: Path | None = None) -> StageContext:
         by_kind = {s.kind: s for s in self.stages}
@@ -50,7 +50,7 @@ class Pipeline:
         ctx = self.context()
         for stage in (*self.ingesters, *self.stages):
             stage.check(ctx)
-        episode = Episode(tuple(sources), language=self.config.language, warnings=self.notes)
+        episode = Episode(tuple(sources), language=self.config.language)
         episode = self._ingest(episode, ctx)
         run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
         with episode_lock(run_dir, self.config.lock_timeout):
@@ -58,6 +58,9 @@ class Pipeline:
 
     def _ingest(self, episode: Episode, ctx: StageContext) -> Episode:
         started = time.perf_counter()
+        first = pick_ingester(self.ingesters, episode.sources[0]) if episode.sources else None
+        if first is not None:
+            self.plugins.stage_started(first, episode)
         picked = ingest_each(self.ingesters, episode.sources, ctx)
         document = merge_documents([doc for _, doc in picked])
         language = episode.language or document.language or "en"
@@ -72,7 +75,10 @@ class Pipeline:
             time.perf_counter() - started,
             False,
         )
-        return replace(episode, document=document, language=language, records=(record,))
+        result = replace(episode, document=document, language=language, records=(record,))
+        if first is not None:
+            self.plugins.stage_finished(first, result, record.elapsed, False)
+        return result
 
     def _run_locked(self, episode: Episode, run_dir: Path, until: str | None) -> Episode:
         remove_partials(run_dir)
@@ -92,6 +98,9 @@ class Pipeline:
             report=lambda done, total, what: self.plugins.stage_progress(stage, done, total, what),
         )
         key = stage_key(stage, episode, ctx)
+        for kind, note in self.notes:
+            if kind == stage.kind and note not in episode.warnings:
+                episode = episode.with_warning(note)
         self.plugins.stage_started(stage, episode)
         started = time.perf_counter()
         result = _reuse(stage, episode, previous, key, ctx)
@@ -213,7 +222,7 @@ def build_pipeline(config: Config, plugins: Plugins) -> Pipeline:
             continue
         entry, note = _resolve(_entry_for(item, config, plugins), config, plugins)
         if note:
-            notes.append(note)
+            notes.append((entry.kind, note))
         entries.append(entry)
         stages.append(_instantiate(entry, config))
     if "ingest" not in config.order:

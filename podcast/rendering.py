@@ -109,7 +109,7 @@ class Renderer:
         return [self._clip(self._clip_path(key), (i,), None, key) for i, key in enumerate(keys)]
 
     def _report(self, done: int, total: int, what: str) -> None:
-        self.ctx.progress(done, total, f"{what} {done}/{total}")
+        self.ctx.progress(done, total, f"{what}s")
 
     def _render_blocks(self, caps: Capabilities) -> list[Clip]:
         options = self.engine.options

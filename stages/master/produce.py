@@ -5,7 +5,7 @@ tags, transcripts, chapters and the mastering report."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -82,9 +82,23 @@ def _prepare(
     return audio, speakers, estimate
 
 
-def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags: Tags) -> Mastered:
-    """Level, master, encode and verify ``timeline`` into ``out``; returns the result."""
+Step = Callable[[str], None] | None
+EPISODE_STEPS = 4  # joining clips, leveling speakers, encoding and verifying, writing transcripts
+
+
+def _tell(step: Step, label: str) -> None:
+    if step is not None:
+        step(label)
+
+
+def master_timeline(
+    timeline: Timeline, options: MasterOptions, out: Path, tags: Tags, step: Step = None
+) -> Mastered:
+    """Level, master, encode and verify ``timeline`` into ``out``; returns the result.
+    ``step(label)`` is told when each step starts (leveling, then encoding)."""
+    _tell(step, "leveling speakers")
     audio, speakers, estimate = _prepare(timeline, options)
+    _tell(step, f"encoding and verifying {options.format}")
     enc, targets = _encoding(options, tags), _targets(options)
     with atomic_path(out) as tmp:
         done = deliver(
@@ -280,12 +294,13 @@ def chapter_marks(
 
 
 def master_episode(
-    episode: Episode, options: MasterOptions, run_dir: Path, seed: int = 0
+    episode: Episode, options: MasterOptions, run_dir: Path, seed: int = 0, step: Step = None
 ) -> Episode:
     """Master ``episode.rendering`` into ``run_dir``; returns the episode with ``segments``
-    and ``outputs`` set."""
+    and ``outputs`` set.  ``step(label)`` is told as each of :data:`EPISODE_STEPS` starts."""
     from dataclasses import replace
 
+    _tell(step, "joining clips")
     script = _texts(episode)
     policy = GapPolicy(
         options.gap,
@@ -309,7 +324,8 @@ def master_episode(
     length = timeline.audio.shape[1] / timeline.sample_rate
     chapters = chapter_marks(script, segments, length)
     out = run_dir / f"{options.filename}.{options.format}"
-    mastered = master_timeline(timeline, options, out, episode_tags(episode, options, chapters))
+    mastered = master_timeline(timeline, options, out, episode_tags(episode, options, chapters), step)
+    _tell(step, "writing transcripts")
     files = _write_texts(run_dir, options.filename, script, segments, chapters)
     outputs = Outputs(
         audio=mastered.path,

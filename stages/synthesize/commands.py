@@ -53,10 +53,11 @@ def synth(
         raise InputError(f"no such script file: {script}")
     overrides = {"language": language, "synthesize": synthesizer, "output": work}
     config = load_config(config_file, sets=sets or [], voices=voice or [], overrides=overrides)
-    with reporting(quiet=as_json):
+    with reporting():
         episode = make_episode([str(script)], config, until="synthesize")
     duration = join_clips(episode.rendering, output, gap)
     summary = {
+        "ok": True,
         "audio": str(output),
         "duration": round(duration, 3),
         "engine": episode.rendering.engine,
