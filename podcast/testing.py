@@ -6,7 +6,8 @@ Fixtures:
   installed entry points loaded (register your own with ``podcast_plugins.register``);
 * ``episode_factory`` — build an :class:`~podcast.models.Episode` with a run directory
   under ``tmp_path`` and optional document/script;
-* ``run_stage`` — run one stage class with options on an episode, the way the pipeline does.
+* ``run_stage`` — run one stage class with options on an episode, the way the pipeline does,
+  with ``podcast_plugins`` as the run's registry (what you register there is visible).
 
 Functions for engine authors (no fixture needed):
 
@@ -61,13 +62,13 @@ def episode_factory(tmp_path: Path) -> Callable[..., Episode]:
 
 
 @pytest.fixture
-def run_stage() -> Callable[..., Episode]:
+def run_stage(podcast_plugins: Any) -> Callable[..., Episode]:
     def run(
         stage_cls: type[Stage], episode: Episode, options: Mapping[str, Any] | None = None, config: Config | None = None
     ) -> Episode:
         opts = build_options(stage_cls.Options, options or {}, f"stages.{stage_cls.kind}.{stage_cls.name}")
         stage = stage_cls(opts)
-        ctx = StageContext(config or load_config(None, env={}), episode.run_dir)
+        ctx = StageContext(config or load_config(None, env={}), episode.run_dir, plugins=podcast_plugins)
         stage.check(ctx)
         return stage.run(episode, ctx)
 

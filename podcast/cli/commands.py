@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..plugins import get_plugins
 from .params import (
     ConfigFile,
     Json,
@@ -76,7 +77,7 @@ def make(
     }
     config = build_config(config_file, sets, allow_private_urls, stage=stage, voices=voice, overrides=overrides)
     with reporting(quiet=False):
-        episode = make_episode(sources, config, until=until)
+        episode = make_episode(sources, config, get_plugins(), until=until)
     summary = episode_summary(episode)
     _emit(summary, as_json, lambda s: s["audio"] or s["episode_dir"])
 
@@ -93,7 +94,7 @@ def ingest(
     from ..serialize import to_jsonable
 
     config = build_config(config_file, sets, allow_private_urls, overrides={"language": language})
-    document = ingest_document(sources, config)
+    document = ingest_document(sources, config, get_plugins())
     payload = {**to_jsonable(document), "text": document.text, "hash": document.hash}
     _emit(payload, as_json, lambda d: f"# {d['title']}\n\n{d['text']}")
 
@@ -101,7 +102,7 @@ def ingest(
 def plugins(as_json: Json = False) -> None:
     from ..api import plugin_listing
 
-    rows = plugin_listing()
+    rows = plugin_listing(get_plugins())
     _emit({"plugins": rows}, as_json, lambda p: "\n".join(_plugin_line(r) for r in p["plugins"]))
 
 
@@ -111,7 +112,7 @@ def stages(
 ) -> None:
     from ..api import stage_listing
 
-    rows = stage_listing()
+    rows = stage_listing(get_plugins())
     _emit({"stages": rows}, as_json, lambda p: "\n".join(_stage_lines(r, options) for r in p["stages"]))
 
 
