@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,7 @@ class Pipeline:
 def stage_key(stage: Stage, episode: Episode, ctx: StageContext) -> str:
     """Cache key: stage identity, version, options, salt and a hash of each ``reads`` field."""
     options = json.dumps(to_jsonable(stage.options), sort_keys=True)
-    salt = getattr(stage, "cache_salt", lambda _ctx: "")(ctx)
+    salt = stage.cache_salt(ctx)
     inputs = [f"{name}={_field_hash(getattr(episode, name))}" for name in stage.reads]
     return content_hash(stage.kind, stage.name, stage.version, options, salt, episode.language or "", *inputs)
 
@@ -239,10 +239,10 @@ def _only_name(kind: str, plugins: Plugins) -> str:
 
 def _resolve(entry: StageEntry, config: Config, plugins: Plugins) -> tuple[StageEntry, str | None]:
     """Follow ``auto``-style stages that delegate to a concrete implementation."""
-    resolver: Callable[..., tuple[str, str | None]] | None = getattr(entry.cls, "resolve", None)
-    if resolver is None:
+    resolved = entry.cls.resolve(plugins, config)
+    if resolved is None:
         return entry, None
-    name, note = resolver(plugins, config)
+    name, note = resolved
     return plugins.get(entry.kind, name), note
 
 

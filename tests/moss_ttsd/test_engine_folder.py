@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from podcast import Block
 from podcast.config import Config
 from podcast.errors import MissingModelError, SynthesisError
 from podcast.models import Voice
 from podcast.options import build_options
 from podcast.stage import StageContext
 from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
-from podcast.synthesis import Block, stage_for_engine
+from podcast.rendering import stage_for_engine
 
 from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
 
@@ -96,7 +97,7 @@ def test_batched_independent_blocks_match_one_by_one(
     """carry off + batch 3: one left-padded generation; greedy output equals single renders."""
     episode = _episode(episode_factory, tiny_folders)
     engine = MossTTSDEngine(_options(tiny_folders, sample=False))
-    engine.check(episode.script)
+    engine.check(episode.script, {s.id: s.voice for s in episode.script.speakers})
     voices = {s.id: s.voice for s in episode.script.speakers}
     blocks = [Block(i, (t,), (i,), "en", voices) for i, t in enumerate(episode.script.turns[:3])]
     single = [engine.synthesize_block(b).audio.samples for b in blocks]
@@ -130,7 +131,7 @@ def test_capabilities_follow_version_and_codec(tiny_folders: dict) -> None:
 def test_v07_without_reference_is_refused(tiny_folders: dict, episode_factory: Any) -> None:
     episode = episode_factory(turns=(("S1", "Hello."), ("S2", "Hi.")))
     with pytest.raises(SynthesisError, match=r"--voice S1=ref\.wav"):
-        MossTTSDEngine(_options(tiny_folders)).check(episode.script)
+        MossTTSDEngine(_options(tiny_folders)).check(episode.script, {s.id: s.voice for s in episode.script.speakers})
 
 
 def test_missing_weights_name_files_and_folder(
@@ -140,7 +141,8 @@ def test_missing_weights_name_files_and_folder(
     empty.mkdir()
     engine = MossTTSDEngine(_options(tiny_folders, model_dir=str(empty)))
     with pytest.raises(MissingModelError) as info:
-        engine.check(_episode(episode_factory, tiny_folders).script)
+        script = _episode(episode_factory, tiny_folders).script
+        engine.check(script, {s.id: s.voice for s in script.speakers})
     message = str(info.value)
     assert str(empty) in message and "config.json" in message and "model.safetensors" in message
     assert "tokenizer.json" in message

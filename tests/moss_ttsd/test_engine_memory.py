@@ -77,9 +77,11 @@ def test_memory_refusal_and_block_cap(tiny_folders: dict) -> None:
     model = memory_model(config, "fp32")
     engine.free = int(model.fixed * 0.5)  # not even the weights fit
     with pytest.raises(SynthesisError, match="GB are free"):
-        engine.check(_script(tiny_folders, "Hello there, this is a test."))
+        script = _script(tiny_folders, "Hello there, this is a test.")
+        engine.check(script, {s.id: s.voice for s in script.speakers})
     engine.free = int(model.bytes_for(200.0) / 0.9)  # room for 200 s of sequence
-    engine.check(_script(tiny_folders, "Hello there, this is a test."))
+    script = _script(tiny_folders, "Hello there, this is a test.")
+    engine.check(script, {s.id: s.voice for s in script.speakers})
     cap = engine.capabilities().max_seconds_per_call
     prompt = engine._prompt_seconds()
     assert cap == pytest.approx((200.0 - prompt - 10.0) / 2, rel=1e-6)

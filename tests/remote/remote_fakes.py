@@ -27,7 +27,7 @@ from podcast.models import Episode, Turn, Voice
 from podcast.options import build_options
 from podcast.stage import StageContext
 from podcast.stages.synthesize.espeak import EspeakEngine
-from podcast.synthesis import stage_for_engine
+from podcast.rendering import stage_for_engine
 
 TAG = re.compile(r"\[(S\d+)\]")
 REFS = {"S1": "Hello, I am the first host.", "S2": "And I am the second host."}
