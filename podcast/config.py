@@ -34,7 +34,7 @@ from typing import Any
 from .errors import ConfigError
 from .models import Speaker, Voice, frozen_mapping
 
-__all__ = ["Config", "load_config", "parse_voice"]
+__all__ = ["Config", "config_from_data", "load_config", "parse_voice"]
 
 DEFAULT_ORDER = ("ingest", "write", "normalize", "synthesize", "master")
 DEFAULT_SELECTION = {
@@ -123,6 +123,13 @@ def load_config(
     for text in voices:
         config = _apply_voice(config, text)
     return _apply_sets(config, sets)
+
+
+def config_from_data(data: Mapping[str, Any], source: Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """A :class:`Config` from already parsed TOML ``data`` (``[pipeline]``, ``[speakers]``,
+    ``[stages.*]``; ``source`` names it in errors) and the environment, without flags. Shows
+    use it for the pipeline sections of ``show.toml``."""
+    return _apply_env(_from_toml(data, source), os.environ if env is None else env)
 
 
 def _read_toml(path: Path | None) -> tuple[dict[str, Any], Path | None]:

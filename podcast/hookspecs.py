@@ -100,6 +100,22 @@ def register_prompt_dirs(register: Callable[[Path], None]) -> None:
 
 
 @hookspec
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    """Register show publishers: what runs after ``podcast-gen show run`` has written a show's
+    ``public/`` folder (upload to object storage, SFTP, a CMS …).
+
+    :param register: call ``register(PublisherClass)`` with a subclass of
+        :class:`podcast.stages.show.publishers.Publisher` that has a unique ``name`` and a
+        ``publish(show, summary) -> str`` method (``show`` is the show's settings, ``summary``
+        the run's report as printed by ``--json``; return a one-line message, raise a
+        :class:`podcast.PodcastError` on failure). Shows pick publishers by name in
+        ``[publish] publishers = [...]``; ``folder`` and ``command`` are built in.
+
+    Called when a show run publishes.  Not firstresult.
+    """
+
+
+@hookspec
 def register_commands(app: Typer) -> None:
     """Add subcommands to the command-line interface.
 

@@ -38,6 +38,7 @@ DEFAULT_PLUGINS = (
     "podcast.stages.synthesize.moss_ttsd.plugin",
     "podcast.stages.synthesize.remote",
     "podcast.stages.master",
+    "podcast.stages.show",
 )
 
 
