@@ -41,7 +41,7 @@ class DefaultGroup(TyperGroup):
 def make_app() -> typer.Typer:
     """Build the application: built-in commands, then every plugin's ``register_commands``."""
     from ..plugins import get_plugins
-    from . import commands
+    from . import commands, show, tools
 
     app = typer.Typer(
         cls=DefaultGroup,
@@ -54,6 +54,8 @@ def make_app() -> typer.Typer:
         "Run `podcast-gen SOURCE… -l en|zh` (the default `make` command) or a subcommand.",
     )
     commands.register(app)
+    show.register(app)
+    tools.register(app)
     get_plugins().register_commands(app)
     return app
 

@@ -30,6 +30,7 @@ from podcast.errors import ConfigError, InputError, UpstreamError
 
 __all__ = [
     "ACCEPTED_TYPES",
+    "FEED_TYPES",
     "FetchLimits",
     "Fetched",
     "address_allowed",
@@ -48,6 +49,9 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 ACCEPTED_TYPES = HTML_TYPES | TEXT_TYPES | PDF_TYPES
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "application/rdf+xml"}
+) | TEXT_TYPES | HTML_TYPES  # feeds are often served as text/plain or text/html
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 65536
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,text/plain;q=0.8,*/*;q=0.1"
@@ -178,8 +182,9 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 # ── fetching ────────────────────────────────────────────────────────────────────
 
 
-def fetch(url: str, limits: FetchLimits | None = None) -> Fetched:
-    """GET ``url`` under ``limits``, following redirects by hand.
+def fetch(url: str, limits: FetchLimits | None = None, accepted: frozenset[str] = ACCEPTED_TYPES) -> Fetched:
+    """GET ``url`` under ``limits``, following redirects by hand; ``accepted`` media types only
+    (:data:`ACCEPTED_TYPES` for documents, :data:`FEED_TYPES` for RSS/Atom feeds).
 
     :raises InputError: bad scheme, refused address, too large, unsupported content type.
     :raises UpstreamError: HTTP error status, timeout, connection or TLS failure,
@@ -193,7 +198,7 @@ def fetch(url: str, limits: FetchLimits | None = None) -> Fetched:
         try:
             target = _redirect_target(url, response)
             if target is None:
-                return _finish(url, response, limits)
+                return _finish(url, response, limits, accepted)
         finally:
             connection.close()
         _check_redirect(target, seen, limits)
@@ -265,12 +270,12 @@ def _check_redirect(target: str, seen: list[str], limits: FetchLimits) -> None:
         )
 
 
-def _finish(url: str, response: http.client.HTTPResponse, limits: FetchLimits) -> Fetched:
+def _finish(url: str, response: http.client.HTTPResponse, limits: FetchLimits, accepted: frozenset[str]) -> Fetched:
     if response.status >= 400 or response.status < 200:
         reason = f" {response.reason}" if response.reason else ""
         raise UpstreamError(f"{url} answered HTTP {response.status}{reason}")
     media_type, charset = _content_type(response.getheader("Content-Type"))
-    if media_type and media_type not in ACCEPTED_TYPES:
+    if media_type and media_type not in accepted:
         raise InputError(
             f"{url} is {media_type}, not a web page, PDF or text; "
             "download it and pass a file instead"

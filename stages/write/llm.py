@@ -94,7 +94,7 @@ class LLMWriter(ReportingWriter):
     def cache_salt(self, ctx: StageContext) -> str:
         """Also the endpoint (not the key) and the prompt templates change the script."""
         prompts = [
-            PromptBook.for_config(lang, ctx.config.prompts_dir).fingerprint()
+            PromptBook.for_context(lang, ctx).fingerprint()
             for lang in ("en", "zh")
         ]
         url = self.options.base_url or _env_url(self.provider)
@@ -180,7 +180,7 @@ class Session:
             listed = client.first_model()
             if listed:
                 client.settings = replace(settings, model=listed)
-        book = PromptBook.for_config(language, ctx.config.prompts_dir)
+        book = PromptBook.for_context(language, ctx)
         return cls(client, book, options, language, speakers, ctx.config.minutes, ctx)
 
     # ── the run ──────────────────────────────────────────────────────────────

@@ -17,13 +17,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
-from podcast.errors import SynthesisError
-from podcast.models import Script
-from podcast.options import option
-from podcast.rendering import estimate_seconds
-from podcast.synthesis import Audio, Block, BlockAudio, Capabilities, DialogueEngine, DialogueOptions
+from podcast import (
+    Audio,
+    Block,
+    BlockAudio,
+    Capabilities,
+    DialogueEngine,
+    DialogueOptions,
+    Script,
+    SynthesisError,
+    Voice,
+    estimate_seconds,
+    estimate_turn_spans,
+    option,
+)
+from podcast import resolve_device as _resolve_device
 
 __all__ = ["MossTTSDEngine", "MossTTSDOptions"]
 
@@ -78,15 +89,15 @@ class MossTTSDOptions(DialogueOptions):
     batch: int = option(1, "blocks rendered together in one batch when carry_seconds = 0")
 
 
-class MossTTSDEngine(DialogueEngine):
+class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
     """MOSS-TTSD v0.5/v0.7: native two-speaker dialogue with voice cloning (GPU, Apache-2.0)."""
 
     name: ClassVar[str] = "moss-ttsd"
     version: ClassVar[str] = "1"
     Options: ClassVar[type] = MossTTSDOptions
 
-    def __init__(self, options: Any = None) -> None:
-        super().__init__(options)
+    def __init__(self, options: MossTTSDOptions | None = None, context: Any = None) -> None:
+        super().__init__(options, context)
         self.runtime: Any = None
         self._files: Any = None
         self._device: str | None = None
@@ -111,6 +122,7 @@ class MossTTSDEngine(DialogueEngine):
             licence="Apache-2.0",
             commercial_ok=True,
             normalizer=f"moss-{version}",
+            rank=100,
         )
 
     @classmethod
@@ -134,11 +146,10 @@ class MossTTSDEngine(DialogueEngine):
             return "no CUDA GPU"
         return None
 
-    def check(self, script: Script) -> None:
+    def check(self, script: Script, voices: Mapping[str, Voice]) -> None:
         from .voices import check_voices, load_reference
 
         used = {t.speaker for t in script.turns}
-        voices = {s.id: s.voice for s in script.speakers}
         check_voices(voices, used)
         reference = load_reference(voices, used)
         if reference is None and self.options.version == "v0.7":
@@ -245,8 +256,6 @@ class MossTTSDEngine(DialogueEngine):
         )
 
     def _finish(self, block: Block, codes: Any, reference: Any) -> BlockAudio:
-        from .spans import estimate_turn_spans
-
         samples = self.runtime.decode(codes, reference)
         rate = self.runtime.sample_rate
         return BlockAudio(Audio(samples, rate), estimate_turn_spans(samples, rate, block.turns))
@@ -335,19 +344,8 @@ class MossTTSDEngine(DialogueEngine):
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error.
-    ``cpu`` imports nothing heavy."""
-    if device == "cpu":
-        return device
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if not torch.cuda.is_available():
-        raise SynthesisError(
-            "moss-ttsd: device=cuda but no CUDA GPU is visible; use --set synthesize.moss-ttsd.device=cpu"
-        )
-    return device
+    """``auto`` → ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
+    return _resolve_device(device, "moss-ttsd")
 
 
 def _script_text(block: Block) -> str:
