@@ -15,6 +15,7 @@ EXIT_UPSTREAM = 4
 EXIT_SYNTHESIS = 5
 EXIT_LOCKED = 6
 EXIT_OUTPUT = 7
+EXIT_PARTIAL = 8  # a show run published some items and failed others
 EXIT_INTERRUPTED = 130
 
 __all__ = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
@@ -22,8 +22,20 @@ if TYPE_CHECKING:
 
     from .models import Episode
     from .stage import Stage
+    from .synthesis import Engine
 
-__all__ = ["hookimpl", "hookspec"]
+__all__ = ["NormalizationProfile", "hookimpl", "hookspec"]
+
+
+class NormalizationProfile(Protocol):
+    """What ``register_normalizers`` accepts: a named text normalizer."""
+
+    name: str
+    description: str
+
+    def normalize(self, text: str, language: str) -> str:
+        """Spoken form of MOSS-form ``text`` (``[S1]…[S2]…``) in ``language``."""
+        ...
 
 PROJECT = "podcast"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -34,10 +46,11 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def register_stages(register: Callable[[type[Stage]], None]) -> None:
     """Register stage classes.
 
-    :param register: call ``register(StageClass)`` once per class.  A class declares
+    :param register: call ``register(StageClass)`` once per class, a subclass of
+        :class:`podcast.Stage` (else :class:`podcast.errors.PluginError`).  A class declares
         ``kind`` (``ingest``, ``write``, ``normalize``, ``master`` or a custom kind such as
         ``translate``) and ``name`` (the config value that selects it).  Ingesters (kind
-        ``ingest``) subclass :class:`podcast.stage.Ingester` and are chosen by capability;
+        ``ingest``) subclass :class:`podcast.Ingester` and are chosen by capability;
         every other kind is chosen by name.  A duplicate ``(kind, name)`` raises
         :class:`podcast.errors.PluginError` naming both plugins.
 
@@ -46,21 +59,23 @@ def register_stages(register: Callable[[type[Stage]], None]) -> None:
 
 
 @hookspec
-def register_synthesizers(register: Callable[[type[Any]], None]) -> None:
+def register_synthesizers(register: Callable[[type[Engine[Any]]], None]) -> None:
     """Register speech-synthesis engines.
 
-    :param register: call ``register(EngineClass)`` with a subclass of
-        :class:`podcast.synthesis.TurnEngine` or :class:`podcast.synthesis.DialogueEngine`.
+    :param register: call ``register(EngineClass)`` with a concrete subclass of
+        :class:`podcast.TurnEngine` or :class:`podcast.DialogueEngine` that sets ``name``
+        (anything else raises :class:`podcast.errors.PluginError` naming the plugin).
         Each engine becomes a ``synthesize`` stage of the same ``name`` (so its options live
         under ``[stages.synthesize.<name>]``); the pipeline packs turns into blocks, caches,
-        resamples and records timings for it.
+        resamples and records timings for it.  Engines use the kit in :mod:`podcast.kit`
+        and the shared neural building blocks in :mod:`podcast.neural`.
 
     Called once when plugins are loaded.  Not firstresult.
     """
 
 
 @hookspec
-def register_normalizers(register: Callable[[Any], None]) -> None:
+def register_normalizers(register: Callable[[NormalizationProfile], None]) -> None:
     """Register text-normalization profiles.
 
     :param register: call ``register(profile)`` with an object that has ``name``,
@@ -81,6 +96,22 @@ def register_prompt_dirs(register: Callable[[Path], None]) -> None:
         then plugin directories in registration order, then the built-in ``podcast.prompts``.
 
     Called when a writer first looks up a prompt.  Not firstresult.
+    """
+
+
+@hookspec
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    """Register show publishers: what runs after ``podcast-gen show run`` has written a show's
+    ``public/`` folder (upload to object storage, SFTP, a CMS …).
+
+    :param register: call ``register(PublisherClass)`` with a subclass of
+        :class:`podcast.stages.show.publishers.Publisher` that has a unique ``name`` and a
+        ``publish(show, summary) -> str`` method (``show`` is the show's settings, ``summary``
+        the run's report as printed by ``--json``; return a one-line message, raise a
+        :class:`podcast.PodcastError` on failure). Shows pick publishers by name in
+        ``[publish] publishers = [...]``; ``folder`` and ``command`` are built in.
+
+    Called when a show run publishes.  Not firstresult.
     """
 
 

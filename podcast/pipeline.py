@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from .errors import ConfigError, InputError
 from .models import Document, Episode, Section, StageRecord, content_hash, frozen_mapping
 from .options import build_options
 from .plugins import Plugins, StageEntry
+from .rendering import SynthesisStage
 from .runfiles import atomic_write_json, atomic_write_text, episode_lock, remove_partials, run_dir_name
 from .serialize import from_jsonable, paths_in, to_jsonable
 from .stage import Ingester, Stage, StageContext
@@ -42,8 +43,14 @@ class Pipeline:
     notes: tuple[tuple[str, str], ...] = ()  # (kind, warning) told when that kind's stage starts
 
     def context(self, run_dir: Path | None = None) -> StageContext:
+        """The stages' context: config, seed, the registry and the normalization profile the
+        selected synthesizer declares (asked once, here)."""
         by_kind = {s.kind: s for s in self.stages}
-        return StageContext(self.config, run_dir, self.config.seed, stages=by_kind)
+        synth = by_kind.get("synthesize")
+        normalizer = synth.capabilities().normalizer if isinstance(synth, SynthesisStage) else "podcast"
+        return StageContext(
+            self.config, run_dir, self.config.seed, stages=by_kind, plugins=self.plugins, normalizer=normalizer
+        )
 
     def run(self, sources: Sequence[str], until: str | None = None) -> Episode:
         """Run every stage (or up to and including kind ``until``) and return the episode."""
@@ -54,7 +61,7 @@ class Pipeline:
         episode = self._ingest(episode, ctx)
         run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
         with episode_lock(run_dir, self.config.lock_timeout):
-            return self._run_locked(replace(episode, run_dir=run_dir), run_dir, until)
+            return self._run_locked(replace(episode, run_dir=run_dir), replace(ctx, run_dir=run_dir), until)
 
     def _ingest(self, episode: Episode, ctx: StageContext) -> Episode:
         started = time.perf_counter()
@@ -80,23 +87,21 @@ class Pipeline:
             self.plugins.stage_finished(first, result, record.elapsed, False)
         return result
 
-    def _run_locked(self, episode: Episode, run_dir: Path, until: str | None) -> Episode:
+    def _run_locked(self, episode: Episode, ctx: StageContext, until: str | None) -> Episode:
+        run_dir = ctx.require_run_dir()
         remove_partials(run_dir)
         previous = load_episode(run_dir)
         _save_document(run_dir, episode.document)
         episode = _save(episode)
         for stage in self.stages:
-            episode = self._run_stage(stage, episode, previous)
+            episode = self._run_stage(stage, episode, previous, ctx)
             _save(episode)
             if stage.kind == until:
                 break
         return episode
 
-    def _run_stage(self, stage: Stage, episode: Episode, previous: Episode | None) -> Episode:
-        ctx = replace(
-            self.context(episode.run_dir),
-            report=lambda done, total, what: self.plugins.stage_progress(stage, done, total, what),
-        )
+    def _run_stage(self, stage: Stage, episode: Episode, previous: Episode | None, base: StageContext) -> Episode:
+        ctx = replace(base, report=lambda done, total, what: self.plugins.stage_progress(stage, done, total, what))
         key = stage_key(stage, episode, ctx)
         for kind, note in self.notes:
             if kind == stage.kind and note not in episode.warnings:
@@ -120,7 +125,7 @@ class Pipeline:
 def stage_key(stage: Stage, episode: Episode, ctx: StageContext) -> str:
     """Cache key: stage identity, version, options, salt and a hash of each ``reads`` field."""
     options = json.dumps(to_jsonable(stage.options), sort_keys=True)
-    salt = getattr(stage, "cache_salt", lambda _ctx: "")(ctx)
+    salt = stage.cache_salt(ctx)
     inputs = [f"{name}={_field_hash(getattr(episode, name))}" for name in stage.reads]
     return content_hash(stage.kind, stage.name, stage.version, options, salt, episode.language or "", *inputs)
 
@@ -248,10 +253,10 @@ def _only_name(kind: str, plugins: Plugins) -> str:
 
 def _resolve(entry: StageEntry, config: Config, plugins: Plugins) -> tuple[StageEntry, str | None]:
     """Follow ``auto``-style stages that delegate to a concrete implementation."""
-    resolver: Callable[..., tuple[str, str | None]] | None = getattr(entry.cls, "resolve", None)
-    if resolver is None:
+    resolved = entry.cls.resolve(plugins, config)
+    if resolved is None:
         return entry, None
-    name, note = resolver(plugins, config)
+    name, note = resolved
     return plugins.get(entry.kind, name), note
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .errors import PluginError, UnknownStageError
 
 if TYPE_CHECKING:
     from .stage import Stage
+    from .synthesis import Engine
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "PluginInfo", "Plugins", "StageEntry", "get_plugins"]
 
@@ -36,6 +38,7 @@ DEFAULT_PLUGINS = (
     "podcast.stages.synthesize.moss_ttsd.plugin",
     "podcast.stages.synthesize.remote",
     "podcast.stages.master",
+    "podcast.stages.show",
 )
 
 
@@ -80,17 +83,31 @@ class Plugins:
         env = dict(os.environ if env is None else env)
         for name in filter(None, env.get("PODCAST_GEN_DISABLE_PLUGINS", "").split(",")):
             self.pm.set_blocked(name.strip())
-        self._load_entry_points(env.get("PODCAST_GEN_PLUGINS"))
+        external = self._load_entry_points(env.get("PODCAST_GEN_PLUGINS"))
         version = _dist_version("podcast-gen")
         for module_name in DEFAULT_PLUGINS:
             if self.pm.get_plugin(module_name) is None and not self.pm.is_blocked(module_name):
                 self.pm.register(importlib.import_module(module_name), module_name)
                 self._versions[module_name] = version
         self.pm.check_pending()
+        self._validate(external)
         return self
 
-    def _load_entry_points(self, allowed: str | None) -> None:
+    def _validate(self, names: set[str]) -> None:
+        """Run the registrations of the plugins ``names`` into scratch registries, so a bad
+        external plugin fails at load with its name (built-ins are checked by the tests)."""
+        if not names:
+            return
+        wanted = names.__contains__
+        stages: dict[tuple[str, str], StageEntry] = {}
+        self._collect("register_stages", functools.partial(_add_stage, stages), wanted)
+        self._collect("register_synthesizers", functools.partial(_add_engine, stages), wanted)
+        self._collect("register_normalizers", functools.partial(_add_profile, {}), wanted)
+
+    def _load_entry_points(self, allowed: str | None) -> set[str]:
+        """Register the installed plugins ``allowed`` (all when ``None``); returns their names."""
         wanted = None if allowed is None else {n.strip() for n in allowed.split(",") if n.strip()}
+        loaded: set[str] = set()
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             if (wanted is not None and ep.name not in wanted) or self.pm.is_blocked(ep.name):
                 continue
@@ -102,6 +119,8 @@ class Plugins:
                 raise PluginError(f"plugin {ep.name!r} failed to import: {exc}") from exc
             self.pm.register(plugin, ep.name)
             self._versions[ep.name] = ep.dist.version if ep.dist else "unknown"
+            loaded.add(ep.name)
+        return loaded
 
     def register(self, plugin: object, name: str, version: str = "test") -> None:
         """Register an in-process plugin (tests, inline plugins)."""
@@ -136,10 +155,16 @@ class Plugins:
         self._collect("register_prompt_dirs", lambda plugin: dirs.append)
         return dirs
 
-    def _collect(self, hook_name: str, make_register: Callable[[str], Callable[..., None]]) -> None:
+    def _collect(
+        self,
+        hook_name: str,
+        make_register: Callable[[str], Callable[..., None]],
+        only: Callable[[str], bool] = lambda _name: True,
+    ) -> None:
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():  # registration order (pluggy calls them in reverse)
-            impl.function(register=make_register(impl.plugin_name))
+            if only(impl.plugin_name):
+                impl.function(register=make_register(impl.plugin_name))
 
     def get(self, kind: str, name: str) -> StageEntry:
         """The implementation ``name`` of ``kind``; unknown → error listing installed names."""
@@ -163,7 +188,7 @@ class Plugins:
     def ingesters(self) -> list[StageEntry]:
         """Ingesters, highest priority first (ties: registration order)."""
         found = [e for e in self.stages().values() if e.kind == "ingest"]
-        return sorted(found, key=lambda e: -getattr(e.cls, "priority", 0))
+        return sorted(found, key=lambda e: -e.cls.priority)  # type: ignore[attr-defined]
 
     def profile(self, name: str) -> Any:
         found = self.profiles().get(name)
@@ -206,23 +231,41 @@ def _hookcallers(pm: pluggy.PluginManager, plugin: object) -> Iterator[Any]:
     return iter(pm.get_hookcallers(plugin) or [])
 
 
-def _add_stage(registry: dict[tuple[str, str], StageEntry], plugin: str) -> Callable[[type], None]:
-    def register(cls: type) -> None:
-        kind, name = getattr(cls, "kind", ""), getattr(cls, "name", "")
-        if not kind or not name:
+def _add_stage(registry: dict[tuple[str, str], StageEntry], plugin: str) -> Callable[[type[Stage]], None]:
+    def register(cls: type[Stage]) -> None:
+        from .stage import Ingester, Stage
+
+        _require_class(plugin, cls, Stage, "podcast.Stage")
+        if not cls.kind or not cls.name:
             raise PluginError(f"plugin {plugin!r} registered {cls.__name__} without kind and name")
-        _put(registry, StageEntry(kind, name, cls, plugin))
+        if cls.kind == "ingest":
+            _require_class(plugin, cls, Ingester, "podcast.Ingester (kind 'ingest')")
+        _put(registry, StageEntry(cls.kind, cls.name, cls, plugin))
 
     return register
 
 
-def _add_engine(registry: dict[tuple[str, str], StageEntry], plugin: str) -> Callable[[type], None]:
-    def register(engine_cls: type) -> None:
-        from .synthesis import stage_for_engine
+def _add_engine(registry: dict[tuple[str, str], StageEntry], plugin: str) -> Callable[[type[Engine[Any]]], None]:
+    def register(engine_cls: type[Engine[Any]]) -> None:
+        from .rendering import stage_for_engine
+        from .synthesis import DialogueEngine, TurnEngine
 
+        _require_class(plugin, engine_cls, (TurnEngine, DialogueEngine), "podcast.TurnEngine or podcast.DialogueEngine")
+        if not isinstance(engine_cls.name, str) or not engine_cls.name.strip():
+            raise PluginError(f"plugin {plugin!r} registered engine {engine_cls.__name__} without a name")
         _put(registry, StageEntry("synthesize", engine_cls.name, stage_for_engine(engine_cls), plugin))
 
     return register
+
+
+def _require_class(plugin: str, cls: object, base: type | tuple[type, ...], what: str) -> None:
+    """A registered object must be a concrete subclass of ``base``; else one line naming the plugin."""
+    label = getattr(cls, "__name__", repr(cls))
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise PluginError(f"plugin {plugin!r} registered {label}, which is not a subclass of {what}")
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+        raise PluginError(f"plugin {plugin!r} registered {label}, which does not implement {missing}")
 
 
 def _put(registry: dict[tuple[str, str], StageEntry], entry: StageEntry) -> None:
@@ -237,6 +280,12 @@ def _put(registry: dict[tuple[str, str], StageEntry], entry: StageEntry) -> None
 
 def _add_profile(profiles: dict[str, tuple[Any, str]], plugin: str) -> Callable[[Any], None]:
     def register(profile: Any) -> None:
+        name = getattr(profile, "name", None)
+        if not isinstance(name, str) or not name or not callable(getattr(profile, "normalize", None)):
+            raise PluginError(
+                f"plugin {plugin!r} registered {profile!r} as a normalization profile; "
+                "it needs a name and a normalize(text, language) method"
+            )
         if profile.name in profiles:
             other = profiles[profile.name][1]
             raise PluginError(f"normalization profile {profile.name!r} registered by {other!r} and {plugin!r}")

@@ -1,32 +1,46 @@
-"""Rendering a script with one engine: packing, caching, prompt carrying, resampling.
+"""The synthesize stage around every engine: packing, caching, prompt carrying, resampling.
 
-The :class:`~podcast.synthesis.SynthesisStage` hands its engine and script to a
-:class:`Renderer`.  Clips are written under ``<run_dir>/clips/<key>.wav`` where the key hashes
-(engine, settings, voice, language, text and — for chained dialogue blocks — the previous
-block's key), so an unchanged turn or block is never synthesized twice.  Clip audio is float32
-at the engine's sample rate; spans are seconds within each clip.
+Every registered engine (see :mod:`podcast.synthesis` for the contract) becomes a
+``synthesize`` stage through :func:`stage_for_engine`.  The :class:`SynthesisStage` checks
+capabilities before any work and hands its engine and script to a :class:`Renderer`.  Clips
+are written under ``<run_dir>/clips/<key>.wav`` where the key hashes (engine, settings,
+voice, language, text and — for chained dialogue blocks — the previous block's key), so an
+unchanged turn or block is never synthesized twice.  Clip audio is float32 at the engine's
+sample rate; spans are seconds within each clip.
+
+Independent work goes to an engine in one batch so that engines able to render many
+requests at once (remote servers) can: every uncached turn through
+:meth:`~podcast.synthesis.TurnEngine.synthesize_turns`, and every uncached block through
+:meth:`~podcast.synthesis.DialogueEngine.synthesize_blocks` when nothing is carried
+(``carry_seconds = 0``: each block is prompted by the speakers' reference voices alone).
+
+Reads ``Episode.normalized`` (or ``script``); writes ``Episode.rendering``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 from .errors import SynthesisError
-from .models import Clip, Script, Turn, Voice, content_hash
-from .stage import StageContext
-from .synthesis import Audio, Block, BlockAudio, Capabilities, DialogueEngine, Engine, Prompt, TurnEngine
+from .kit.spans import estimate_seconds, proportional_spans
+from .models import Clip, Episode, Rendering, Script, Turn, Voice, content_hash
+from .stage import Stage, StageContext
+from .synthesis import (
+    Audio,
+    Block,
+    BlockAudio,
+    Capabilities,
+    DialogueEngine,
+    Engine,
+    EngineContext,
+    Prompt,
+    TurnEngine,
+)
 
-__all__ = ["CHARS_PER_SECOND", "Renderer", "estimate_seconds", "estimate_spans", "pack_blocks"]
-
-# Speaking rates used to estimate durations before synthesis (characters per second).
-CHARS_PER_SECOND = {"en": 14.0, "zh": 4.5}
-
-
-def estimate_seconds(text: str, language: str) -> float:
-    """Rough speech duration of ``text`` (for block packing before synthesis)."""
-    return len(text) / CHARS_PER_SECOND.get(language, CHARS_PER_SECOND["en"])
+__all__ = ["Renderer", "SynthesisStage", "engine_context", "pack_blocks", "stage_for_engine"]
 
 
 def pack_blocks(
@@ -54,17 +68,6 @@ def pack_blocks(
     return blocks
 
 
-def estimate_spans(turns: tuple[Turn, ...], duration: float) -> tuple[tuple[float, float], ...]:
-    """Split ``duration`` across turns in proportion to their text length."""
-    weights = [max(len(t.text), 1) for t in turns]
-    total, start, spans = float(sum(weights)), 0.0, []
-    for weight in weights:
-        end = start + duration * weight / total
-        spans.append((start, end))
-        start = end
-    return tuple(spans)
-
-
 @dataclass
 class Renderer:
     """Renders clips for one stage run, reusing cached clip files."""
@@ -77,9 +80,11 @@ class Renderer:
     synthesized: int = 0
     loaded: bool = False
     voices: dict[str, Voice] = field(default_factory=dict)
+    _position: tuple[int, int, str] = (0, 0, "")
 
     def render(self) -> list[Clip]:
         """Every clip of the script, in order (cached ones reused)."""
+        self.engine.context = replace(self.engine.context, report=self._report_inside)
         caps = self.engine.capabilities()
         self.rate = caps.sample_rate
         if isinstance(self.engine, DialogueEngine):
@@ -109,7 +114,15 @@ class Renderer:
         return [self._clip(self._clip_path(key), (i,), None, key) for i, key in enumerate(keys)]
 
     def _report(self, done: int, total: int, what: str) -> None:
-        self.ctx.progress(done, total, f"{what}s")
+        self._position = (done, total, what)
+        self.ctx.progress(done, total, f"{what}s")  # the display shows done/total itself
+
+    def _report_inside(self, completed: float, total: float | None, description: str) -> None:
+        """Progress an engine reports inside the turn or block it is rendering."""
+        done, count, what = self._position
+        fraction = min(max(completed / total, 0.0), 1.0) if total else 0.0
+        label = f"{what}s" + (f" ({description})" if description else "")
+        self.ctx.progress(done + fraction, count, label)
 
     def _render_blocks(self, caps: Capabilities) -> list[Clip]:
         options = self.engine.options
@@ -119,7 +132,9 @@ class Renderer:
         if carry <= 0:
             return self._render_independent(groups)
         settings, clips, prompt_key, prompt = self.engine.settings_key(), [], "", None
+        self._report(0, len(groups), "block")
         for number, ids in enumerate(groups):
+            self._position = (number, len(groups), "block")
             block = self._block(number, ids, prompt)
             key = self._block_key(settings, prompt_key, block)
             clip = self._cached_block(block, key)
@@ -173,7 +188,7 @@ class Renderer:
 
         path = self._clip_path(key)
         audio = self._write(path, result.audio)
-        spans = result.spans or estimate_spans(block.turns, audio.duration)
+        spans = result.spans or proportional_spans(block.turns, audio.duration)
         if len(spans) != len(block.turns):
             raise SynthesisError(f"{self.engine.name} returned {len(spans)} spans for {len(block.turns)} turns")
         atomic_write_text(path.with_suffix(".json"), json.dumps([list(s) for s in spans]))
@@ -217,3 +232,131 @@ def _carry(clip: Clip, turns: tuple[Turn, ...], audio: Audio, seconds: float) ->
     start = int(clip.spans[first][0] * audio.sample_rate)
     stop = int(end * audio.sample_rate)
     return Prompt(Audio(audio.samples[..., start:stop], audio.sample_rate), turns[first:])
+
+
+# ── the stage ───────────────────────────────────────────────────────────────────
+
+
+def engine_context(ctx: StageContext, engine: str) -> EngineContext:
+    """The engine's context for a stage run: the run's seed and logger, progress into the stage."""
+    base = EngineContext()
+    return EngineContext(
+        seed=ctx.seed,
+        device=base.device,
+        log=ctx.log.getChild(engine),
+        report=ctx.progress,
+        model_dir=base.model_dir,
+        cache_dir=base.cache_dir / engine,
+    )
+
+
+class SynthesisStage(Stage):
+    """Synthesize the (normalized) script with one engine; see the module docstring."""
+
+    kind: ClassVar[str] = "synthesize"
+    reads: ClassVar[tuple[str, ...]] = ("normalized", "script")
+    writes: ClassVar[tuple[str, ...]] = ("rendering",)
+    engine_cls: ClassVar[type[Engine[Any]]] = Engine
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.engine = self.engine_cls(self.options)
+
+    def capabilities(self) -> Capabilities:
+        """The engine's declared capabilities."""
+        return self.engine.capabilities()
+
+    def check(self, ctx: StageContext) -> None:
+        """Before any stage runs: the engine can run here (weights, GPU, servers), speaks the
+        configured language, and has the reference voices it needs."""
+        self.engine.context = engine_context(ctx, self.name)
+        reason = self.engine_cls.unavailable(self.options)
+        if reason is not None:
+            raise SynthesisError(f"{self.name} cannot run: {reason}")
+        caps = self.capabilities()
+        language = ctx.config.language
+        if language is not None:
+            _require_language(self.name, caps, language)
+        if caps.needs_reference:
+            hosts = list(ctx.config.voices().items())[:2]
+            _require_references(self.name, [sid for sid, voice in hosts if voice.ref_audio is None])
+
+    def cache_salt(self, ctx: StageContext) -> str:
+        """The configured voices (their sound: preset, reference bytes and transcript)."""
+        return content_hash(*(f"{sid}={_sound_of(voice)}" for sid, voice in ctx.config.voices().items()))
+
+    def run(self, episode: Episode, ctx: StageContext) -> Episode:
+        script = episode.normalized or episode.script
+        if script is None:
+            raise SynthesisError("nothing to synthesize: the episode has no script")
+        self.engine.context = engine_context(ctx, self.name)
+        voices = _voices(script, ctx.config.voices())
+        self._check(script, voices)
+        renderer = Renderer(self.engine, script, ctx.require_run_dir(), ctx, voices=voices)
+        try:
+            clips = renderer.render()
+        finally:
+            self.engine.close()
+        rendering = Rendering(self.name, renderer.rate, tuple(clips))
+        details = {
+            "engine": self.name,
+            "clips": len(clips),
+            "synthesized": renderer.synthesized,
+            "reused": len(clips) - renderer.synthesized,
+        }
+        return replace(episode, rendering=rendering).with_meta(**{"synthesize.details": details})
+
+    def _check(self, script: Script, voices: Mapping[str, Voice]) -> None:
+        caps = self.capabilities()
+        _require_language(self.name, caps, script.language)
+        used = {t.speaker for t in script.turns}
+        if len(used) > caps.max_speakers:
+            raise SynthesisError(
+                f"{self.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}"
+            )
+        if caps.needs_reference:
+            _require_references(self.name, [s for s, v in voices.items() if s in used and v.ref_audio is None])
+        self.engine.check(script, voices)
+
+
+def _require_language(engine: str, caps: Capabilities, language: str) -> None:
+    if language not in caps.languages:
+        supported = ", ".join(sorted(caps.languages))
+        raise SynthesisError(f"{engine} does not speak {language!r} (it speaks {supported}); choose another --synth")
+
+
+def _require_references(engine: str, missing: list[str]) -> None:
+    if missing:
+        raise SynthesisError(
+            f"{engine} needs a reference voice for {', '.join(missing)}; "
+            'pass --voice S1=ref.wav:"exact transcript" for each speaker'
+        )
+
+
+def _sound_of(voice: Voice) -> str:
+    """``voice.key``, or a marker when its reference file is missing (the engine's check
+    refuses that with a clear message; the cache key must not fail first)."""
+    if voice.ref_audio is not None and not voice.ref_audio.is_file():
+        return content_hash("missing", str(voice.ref_audio))
+    return voice.key
+
+
+def _voices(script: Script, configured: Mapping[str, Voice]) -> dict[str, Voice]:
+    """The voice of every speaker of ``script`` (configured, else empty: engine's choice)."""
+    ids = {t.speaker for t in script.turns} | {s.id for s in script.speakers} | set(configured)
+    return {sid: configured.get(sid, Voice()) for sid in sorted(ids, key=lambda s: int(s[1:]))}
+
+
+def stage_for_engine(engine_cls: type[Engine[Any]]) -> type[SynthesisStage]:
+    """The synthesize stage class that wraps ``engine_cls`` (same name, version, options)."""
+    return type(
+        f"{engine_cls.__name__}Stage",
+        (SynthesisStage,),
+        {
+            "name": engine_cls.name,
+            "version": engine_cls.version,
+            "Options": engine_cls.Options,
+            "engine_cls": engine_cls,
+            "__doc__": engine_cls.__doc__,
+        },
+    )

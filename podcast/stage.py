@@ -15,13 +15,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from .errors import StageError
 
 if TYPE_CHECKING:
     from .config import Config
     from .models import Document, Episode
+    from .plugins import Plugins
 
 __all__ = ["Ingester", "Stage", "StageContext"]
 
@@ -37,7 +38,10 @@ class StageContext:
 
     ``run_dir`` is ``None`` only during ingest (the folder is named after the document).
     ``stages`` maps each pipeline kind to its configured stage, so a stage can consult
-    another (normalize asks the synthesizer which profile it needs).
+    another.  ``plugins`` is the run's registry (stages, engines, normalization profiles,
+    prompt folders): use it, never a process-wide one.  ``normalizer`` is the
+    text-normalization profile the selected synthesizer declares, resolved once by the
+    pipeline.
     """
 
     config: Config
@@ -46,6 +50,8 @@ class StageContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("podcast"))
     stages: Mapping[str, Stage] = field(default_factory=dict)
     report: Callable[[float, float | None, str], None] | None = None
+    plugins: Plugins | None = None
+    normalizer: str = "podcast"
 
     def progress(self, completed: float, total: float | None, description: str = "") -> None:
         """Report progress of long work (shown as a progress bar by the CLI)."""
@@ -59,8 +65,16 @@ class StageContext:
         return self.run_dir
 
 
-class Stage:
-    """Base class of every stage.  Subclasses set ``kind`` and ``name`` and implement ``run``."""
+O = TypeVar("O")
+
+
+class Stage(Generic[O]):
+    """Base class of every stage.  Subclasses set ``kind`` and ``name`` and implement ``run``.
+
+    ``Stage[MyOptions]`` types ``self.options``.  One instance is built per pipeline (after
+    every option was validated); :meth:`check` runs for every stage before any stage runs,
+    then :meth:`run` (or :meth:`reuse`) once per episode.
+    """
 
     kind: ClassVar[str] = ""
     name: ClassVar[str] = ""
@@ -69,8 +83,8 @@ class Stage:
     writes: ClassVar[tuple[str, ...]] = ()
     Options: ClassVar[type] = _NoOptions
 
-    def __init__(self, options: Any = None) -> None:
-        self.options = options if options is not None else self.Options()
+    def __init__(self, options: O | None = None) -> None:
+        self.options: O = options if options is not None else self.Options()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind}.{self.name}>"
@@ -83,6 +97,19 @@ class Stage:
     def check(self, ctx: StageContext) -> None:
         """Validate before any stage runs (capabilities, files, keys).  Raise a
         :class:`~podcast.errors.PodcastError` subclass to refuse early."""
+
+    def cache_salt(self, ctx: StageContext) -> str:
+        """Inputs besides the ``reads`` fields and the options that change this stage's result
+        (config values, files it reads, a server's URL), as text hashed into the cache key.
+        The default is empty: the result depends on the episode and the options only."""
+        return ""
+
+    @classmethod
+    def resolve(cls, plugins: Any, config: Config) -> tuple[str, str | None] | None:
+        """For a selector stage (such as ``auto``) that never runs itself: the name of the
+        implementation of the same kind to run instead and an optional one-line note telling
+        the user why.  ``None`` (the default) means this stage runs itself."""
+        return None
 
     def run(self, episode: Episode, ctx: StageContext) -> Episode:
         """Return a new episode with this stage's ``writes`` fields set."""

@@ -1,37 +1,52 @@
-"""The synthesis engine interface and the pipeline-owned synthesis stage.
+"""The engine contract: what a speech-synthesis engine (built-in or plugin) implements.
 
-Engines come in two shapes:
+Engines only turn text into audio.  They come in two shapes:
 
 * :class:`TurnEngine` renders one turn at a time (espeak, Piper, CosyVoice, cloud TTS);
 * :class:`DialogueEngine` renders a block of turns in one call (MOSS-TTSD, ZipVoice-Dialog).
 
-Engines only turn text into audio.  The stage around them (built by :func:`stage_for_engine`
-for every registered engine) checks capabilities before any work, packs turns into blocks
-within the engine's limits, carries the tail of the previous block (audio + transcript) into
-the next block as its prompt, caches every clip under a hash of (engine, settings, voice,
-text, prompt), resamples to one rate with soxr and records exact turn spans.
+Everything around an engine belongs to the pipeline (the synthesize stage in
+:mod:`podcast.rendering`, built for every registered engine): it checks the declared
+:class:`Capabilities` before any work, packs turns into blocks within the engine's limits,
+carries the tail of the previous block (audio + transcript) into the next block as its
+:class:`Prompt`, caches every clip under a hash of (engine, settings, voice, text, prompt),
+resamples to one rate and records exact turn spans.  An engine never caches, resamples or
+normalizes text itself: the text it receives has already been normalized with the profile
+its capabilities name.
 
-Independent work goes to an engine in one batch so that engines able to render many
-requests at once (remote servers) can: every uncached turn through
-:meth:`TurnEngine.synthesize_turns`, and every uncached block through
-:meth:`DialogueEngine.synthesize_blocks` when nothing is carried (``carry_seconds = 0``:
-each block is prompted by the speakers' reference voices alone).  The defaults render one
-by one; caching, ordering and resampling stay here either way.
+Life of an engine instance (one per run of the synthesize stage)::
 
-Reads ``Episode.normalized`` (or ``script``); writes ``Episode.rendering``.
+    engine = MyEngine(options, context)     # cheap: no heavy import, no model
+    engine.capabilities()                   # any time, several times
+    engine.check(script, voices)            # before any stage runs: refuse early
+    engine.load()                           # once, before the first uncached clip
+    engine.synthesize_turn(...) / synthesize_block(...)   # zero or more times
+    engine.close()                          # always, after the last call (also on errors)
+
+Calls come from one thread, one at a time; an engine needs no locking unless it starts
+threads of its own (``synthesize_turns``/``synthesize_blocks`` may render concurrently).
+
+Units everywhere: seconds (float), sample rates in Hz, audio as float32 numpy arrays shaped
+``(n,)`` (mono) or ``(channels, n)``, nominally within [-1, 1].
+
+Helpers every neural engine needs live in :mod:`podcast.kit` (weight-folder lookup, span
+estimation, memory planning, device choice); shared neural building blocks (mel/fbank front
+ends, Vocos vocoders, flow-matching solvers, checkpoint loading) live in :mod:`podcast.neural`.
+Test an engine with :func:`podcast.testing.check_engine` and :func:`podcast.testing.run_engine`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from .errors import SynthesisError
-from .models import Episode, Rendering, Script, Speaker, Turn, Voice, content_hash
+from .models import Script, Turn, Voice, content_hash
 from .options import option
-from .stage import Stage, StageContext
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,10 +59,9 @@ __all__ = [
     "DialogueEngine",
     "DialogueOptions",
     "Engine",
+    "EngineContext",
     "Prompt",
-    "SynthesisStage",
     "TurnEngine",
-    "stage_for_engine",
 ]
 
 
@@ -55,9 +69,27 @@ __all__ = [
 class Capabilities:
     """What an engine can do, declared up front and checked before any work.
 
-    ``max_seconds_per_call``/``max_chars_per_call`` bound one block; ``normalizer`` names the
-    text-normalization profile the engine expects; ``needs_reference`` means it cannot speak
-    without a reference voice (MOSS-TTSD v0.7).
+    :param languages: language codes the engine speaks (``"en"``, ``"zh"``).
+    :param sample_rate: rate in Hz of the audio the engine returns.
+    :param dialogue_native: renders several speakers in one call (:class:`DialogueEngine`).
+    :param max_speakers: most distinct speakers in one script.
+    :param cloning: can imitate a reference voice (``Voice.ref_audio``).
+    :param needs_ref_text: a reference voice is useless without its exact transcript.
+    :param needs_reference: cannot speak at all without a reference voice per speaker.
+    :param presets: named voices the engine offers (``Voice.preset`` values).
+    :param max_seconds_per_call: longest block (seconds of speech) one call can render.
+    :param max_chars_per_call: longest block (characters of text) one call can render.
+    :param channels: channels of the returned audio (1 or 2).
+    :param streaming: the engine can also yield audio while rendering a block.
+    :param device: where it runs (``"cpu"``, ``"cuda"``, ``"remote"``).
+    :param licence: SPDX id of the code licence (``"Apache-2.0"``).
+    :param weights_licence: licence of the model weights, when it differs from the code's.
+    :param commercial_ok: whether the output may be used commercially (``None`` = unknown).
+    :param normalizer: the text-normalization profile the engine expects (see
+        ``register_normalizers``); the pipeline normalizes once with it.
+    :param rank: preference of ``--synth auto``: among the engines that can run here, the one
+        with the highest rank is chosen (espeak, the always-available fallback, has 10;
+        engines that should only run when asked for by name declare 0 or less).
     """
 
     languages: frozenset[str]
@@ -74,25 +106,33 @@ class Capabilities:
     streaming: bool = False
     device: str = "cpu"
     licence: str = ""
+    weights_licence: str = ""
     commercial_ok: bool | None = None
     normalizer: str = "podcast"
+    rank: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Audio:
-    """Engine output: float32 ``samples`` shaped ``(n,)`` or ``(channels, n)`` at ``sample_rate`` Hz."""
+    """Audio: float32 ``samples`` shaped ``(n,)`` or ``(channels, n)`` at ``sample_rate`` Hz."""
 
     samples: np.ndarray
     sample_rate: int
 
     @property
     def duration(self) -> float:
+        """Length in seconds."""
         return self.samples.shape[-1] / float(self.sample_rate)
 
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    """The previous block's tail: its audio and the turns spoken in it."""
+    """The previous block's tail, carried into the next block so voices and pacing continue.
+
+    ``audio`` is what was spoken (at the engine's own rate) and ``turns`` the turns spoken in
+    it, in order.  The engine conditions on it but must NOT return it: the audio an engine
+    returns for a block starts with the block's first turn.
+    """
 
     audio: Audio
     turns: tuple[Turn, ...]
@@ -100,7 +140,13 @@ class Prompt:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """Turns rendered in one engine call; ``turn_ids`` index into the script."""
+    """Turns rendered in one engine call.
+
+    ``index`` numbers the blocks of a script from 0; ``turn_ids`` are the positions of
+    ``turns`` in the script; ``voices`` maps every speaker id of the script to its
+    :class:`~podcast.models.Voice`; ``prompt`` is the carried tail of the previous block
+    (``None`` for the first block, or when carrying is off).
+    """
 
     index: int
     turns: tuple[Turn, ...]
@@ -112,8 +158,12 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class BlockAudio:
-    """A rendered block; ``spans[i]`` is ``(start, end)`` seconds of ``block.turns[i]``
-    inside the audio, or ``None`` when the engine cannot tell (then estimated)."""
+    """A rendered block: its audio (prompt excluded) and where each turn is in it.
+
+    ``spans[i]`` is ``(start, end)`` seconds of ``block.turns[i]`` inside ``audio``, ordered
+    and non-overlapping; ``None`` when the engine cannot tell (the pipeline then splits the
+    duration by text length; :func:`podcast.kit.estimate_turn_spans` does better).
+    """
 
     audio: Audio
     spans: tuple[tuple[float, float], ...] | None = None
@@ -126,174 +176,154 @@ class _NoOptions:
 
 @dataclass(frozen=True, slots=True)
 class DialogueOptions:
-    """Options every dialogue engine shares (subclass to add your own)."""
+    """Options every dialogue engine shares (subclass it to add your own)."""
 
     block_seconds: float = option(120.0, "longest block (seconds of speech) per engine call")
     carry_seconds: float = option(10.0, "seconds of the previous block carried as the next prompt (0 = off)")
 
 
-class Engine:
-    """Base of all engines.  Heavy imports and model loading belong in :meth:`load`."""
+def _no_progress(completed: float, total: float | None, description: str) -> None:
+    """Progress goes nowhere (an engine used outside the pipeline)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineContext:
+    """What the pipeline gives an engine besides its options (``engine.context``).
+
+    :param seed: the run's seed; derive per-block seeds from it (``seed + block.index``) so
+        a re-run renders the same audio.
+    :param device: the user's device preference (``"auto"``, ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``); an engine with its own ``device`` option lets that win when it is not
+        ``auto``.  :func:`podcast.kit.resolve_device` turns it into a concrete device.
+    :param log: where to log (debug details; user-facing failures are exceptions).
+    :param report: receives progress; call :meth:`progress` rather than this.
+    :param model_dir: the user's folder of downloaded model weights (may not exist); look
+        there by default before searching other places (:func:`podcast.kit.find_weights`).
+    :param cache_dir: a folder this engine may keep derived files in across runs (compiled
+        kernels, converted weights); created on first use by the engine, never shared.
+    """
+
+    seed: int = 0
+    device: str = "auto"
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("podcast.synthesize"))
+    report: Callable[[float, float | None, str], None] = _no_progress
+    model_dir: Path = field(default_factory=lambda: _default_dir("models"))
+    cache_dir: Path = field(default_factory=lambda: _default_dir("engines"))
+
+    def progress(self, completed: float, total: float | None = None, description: str = "") -> None:
+        """Report progress INSIDE the current call (a long block): ``completed`` of ``total``
+        units of your choosing (frames generated, diffusion steps).  The pipeline already
+        reports finished turns and blocks; this only moves the bar within one of them."""
+        self.report(completed, total, description)
+
+
+def _default_dir(kind: str) -> Path:
+    from .kit.files import podcast_cache
+
+    return podcast_cache() / kind
+
+
+O = TypeVar("O")
+
+
+class Engine(ABC, Generic[O]):
+    """Base of all engines; subclass :class:`TurnEngine` or :class:`DialogueEngine`.
+
+    Class variables: ``name`` (the ``--synth`` value and the ``[stages.synthesize.<name>]``
+    config section; required), ``version`` (bump it when the same options start producing
+    different audio: it invalidates cached clips) and ``Options`` (a frozen dataclass whose
+    fields are declared with :func:`podcast.option`; ``self.options`` is an instance of it).
+
+    The constructor must stay cheap and import nothing heavy: it runs for ``--help``-like
+    checks and for ``--synth auto``.  Load models in :meth:`load`.
+    """
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
-    Options: ClassVar[type] = _NoOptions
+    Options: ClassVar[type[Any]] = _NoOptions
 
-    def __init__(self, options: Any = None) -> None:
-        self.options = options if options is not None else self.Options()
+    def __init__(self, options: O | None = None, context: EngineContext | None = None) -> None:
+        self.options: O = options if options is not None else self.Options()
+        self.context: EngineContext = context if context is not None else EngineContext()
 
+    @abstractmethod
     def capabilities(self) -> Capabilities:
-        raise NotImplementedError
+        """What this engine can do with the current options (cheap; called often, before
+        :meth:`load`).  The pipeline refuses a script the capabilities cannot serve."""
 
     @classmethod
     def unavailable(cls, options: Any) -> str | None:
-        """Why this engine cannot run here (missing GPU or weights), or ``None``.  Used by
-        ``--synth auto``; must be cheap and must not import heavy packages."""
+        """Why this engine cannot run here (missing weights, GPU, package, server), as one
+        line the user can act on, or ``None`` when it can.  Used by ``--synth auto`` and
+        before a run; must be cheap (a few file checks) and import no heavy package unless
+        the cheap checks passed."""
         return None
 
-    def check(self, script: Script) -> None:
-        """Refuse early (missing files, bad voices).  Raise SynthesisError/MissingModelError."""
+    def check(self, script: Script, voices: Mapping[str, Voice]) -> None:
+        """Refuse early, before any stage runs or loads: unreadable reference files, voices
+        this engine cannot use, not enough memory for the longest turn.  ``voices`` maps each
+        speaker id to its voice.  Raise :class:`~podcast.errors.SynthesisError` or
+        :class:`~podcast.errors.MissingModelError` with a one-line message."""
 
     def load(self) -> None:
-        """Load models; called once before the first uncached clip."""
+        """Import heavy packages and load models (onto ``self.context.device``).  Called once,
+        just before the first clip that is not cached; never called when every clip is."""
 
     def close(self) -> None:
-        """Release models and devices."""
+        """Release models, devices and threads.  Always called after the last render call,
+        also after an error, and also when :meth:`load` never ran."""
 
     def settings_key(self) -> str:
-        """Hash of everything in the options that changes the sound."""
+        """A stable hash of everything in the options that changes the sound (part of every
+        clip's cache key).  The default hashes ``name``, ``version`` and all options; override
+        to leave out options that do not change the audio (server URLs, batch sizes)."""
         from .serialize import to_jsonable
 
         return content_hash(self.name, self.version, json.dumps(to_jsonable(self.options), sort_keys=True))
 
 
-class TurnEngine(Engine):
+class TurnEngine(Engine[O]):
     """An engine that renders one turn per call."""
 
+    @abstractmethod
     def synthesize_turn(self, turn: Turn, voice: Voice, language: str) -> Audio:
-        raise NotImplementedError
+        """Speak ``turn.text`` (already normalized) with ``voice`` in ``language``.
+
+        Return the speech only (no leading or trailing silence beyond a natural breath) as
+        :class:`Audio` at ``capabilities().sample_rate``: float32, finite, non-empty.
+        """
 
     def synthesize_turns(self, turns: Sequence[tuple[Turn, Voice]], language: str) -> Iterator[tuple[int, Audio]]:
         """Render independent ``(turn, voice)`` pairs; yield ``(position in turns, audio)``
-        in any order.  Override to render concurrently; the default goes one by one."""
+        in any order.  Override to render concurrently (e.g. parallel requests to a server);
+        the default renders one by one with :meth:`synthesize_turn`."""
         for position, (turn, voice) in enumerate(turns):
             yield position, self.synthesize_turn(turn, voice, language)
 
 
-class DialogueEngine(Engine):
-    """An engine that renders a block of turns (a dialogue) per call."""
+class DialogueEngine(Engine[O]):
+    """An engine that renders a block of turns (a dialogue) per call.
 
-    Options: ClassVar[type] = DialogueOptions
+    Its ``Options`` should subclass :class:`DialogueOptions` (``block_seconds`` and
+    ``carry_seconds`` steer how the pipeline packs blocks and carries prompts).
+    """
 
+    Options: ClassVar[type[Any]] = DialogueOptions
+
+    @abstractmethod
     def synthesize_block(self, block: Block) -> BlockAudio:
-        raise NotImplementedError
+        """Speak ``block.turns`` as one conversation, with ``block.voices``, continuing from
+        ``block.prompt`` when it is set.
+
+        Return :class:`BlockAudio` whose audio EXCLUDES the carried prompt (it starts with
+        the block's first turn), at ``capabilities().sample_rate``, float32 and finite, with
+        one ``(start, end)`` span per turn when the engine knows them.  Report progress inside
+        a long block with ``self.context.progress(done, total)``.
+        """
 
     def synthesize_blocks(self, blocks: Sequence[Block]) -> Iterator[tuple[int, BlockAudio]]:
         """Render independent blocks (none carries a prompt); yield ``(position in blocks,
-        result)`` in any order.  Override to render concurrently; the default goes one by one."""
+        result)`` in any order.  Override to batch them (several blocks in one model call);
+        the default renders one by one with :meth:`synthesize_block`."""
         for position, block in enumerate(blocks):
             yield position, self.synthesize_block(block)
-
-
-# ── the stage ───────────────────────────────────────────────────────────────────
-
-
-class SynthesisStage(Stage):
-    """Synthesize the (normalized) script with one engine; see the module docstring."""
-
-    kind: ClassVar[str] = "synthesize"
-    reads: ClassVar[tuple[str, ...]] = ("normalized", "script")
-    writes: ClassVar[tuple[str, ...]] = ("rendering",)
-    engine_cls: ClassVar[type[Engine]] = Engine
-
-    def __init__(self, options: Any = None) -> None:
-        super().__init__(options)
-        self.engine = self.engine_cls(self.options)
-
-    def capabilities(self) -> Capabilities:
-        return self.engine.capabilities()
-
-    def check(self, ctx: StageContext) -> None:
-        """Before any stage runs: the engine can run here (weights, GPU, servers), speaks the
-        configured language, and has the reference voices it needs."""
-        reason = self.engine_cls.unavailable(self.options)
-        if reason is not None:
-            raise SynthesisError(f"{self.name} cannot run: {reason}")
-        caps = self.capabilities()
-        language = ctx.config.language
-        if language is not None:
-            _require_language(self.name, caps, language)
-        if caps.needs_reference:
-            hosts = ctx.config.speaker_list(language or "en")[:2]
-            _require_references(self.name, [s.id for s in hosts if s.voice.ref_audio is None])
-
-    def run(self, episode: Episode, ctx: StageContext) -> Episode:
-        script = episode.normalized or episode.script
-        if script is None:
-            raise SynthesisError("nothing to synthesize: the episode has no script")
-        self._check(script)
-        run_dir = ctx.require_run_dir()
-        from .rendering import Renderer
-
-        renderer = Renderer(self.engine, script, run_dir, ctx, voices={s.id: s.voice for s in _speakers(script)})
-        try:
-            clips = renderer.render()
-        finally:
-            self.engine.close()
-        rendering = Rendering(self.name, renderer.rate, tuple(clips))
-        details = {
-            "engine": self.name,
-            "clips": len(clips),
-            "synthesized": renderer.synthesized,
-            "reused": len(clips) - renderer.synthesized,
-        }
-        return replace(episode, rendering=rendering).with_meta(**{"synthesize.details": details})
-
-    def _check(self, script: Script) -> None:
-        caps = self.capabilities()
-        _require_language(self.name, caps, script.language)
-        used = {t.speaker for t in script.turns}
-        if len(used) > caps.max_speakers:
-            raise SynthesisError(
-                f"{self.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}"
-            )
-        if caps.needs_reference:
-            _require_references(
-                self.name, [s.id for s in _speakers(script) if s.id in used and s.voice.ref_audio is None]
-            )
-        self.engine.check(script)
-
-
-def _require_language(engine: str, caps: Capabilities, language: str) -> None:
-    if language not in caps.languages:
-        supported = ", ".join(sorted(caps.languages))
-        raise SynthesisError(f"{engine} does not speak {language!r} (it speaks {supported}); choose another --synth")
-
-
-def _require_references(engine: str, missing: list[str]) -> None:
-    if missing:
-        raise SynthesisError(
-            f"{engine} needs a reference voice for {', '.join(missing)}; "
-            'pass --voice S1=ref.wav:"exact transcript" for each speaker'
-        )
-
-
-def _speakers(script: Script) -> tuple[Speaker, ...]:
-    known = {s.id: s for s in script.speakers}
-    ids = sorted({t.speaker for t in script.turns} | set(known), key=lambda s: int(s[1:]))
-    return tuple(known.get(i, Speaker(i, i)) for i in ids)
-
-
-def stage_for_engine(engine_cls: type[Engine]) -> type[SynthesisStage]:
-    """The synthesize stage class that wraps ``engine_cls`` (same name, version, options)."""
-    return type(
-        f"{engine_cls.__name__}Stage",
-        (SynthesisStage,),
-        {
-            "name": engine_cls.name,
-            "version": engine_cls.version,
-            "Options": engine_cls.Options,
-            "engine_cls": engine_cls,
-            "__doc__": engine_cls.__doc__,
-        },
-    )

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.ingest.ingest_helpers import LocalServer, send
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -64,3 +68,30 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *fr
 def pytest_collection_modifyitems(items: Sequence[pytest.Item]) -> None:
     """Keep the default run on 2 cores predictable."""
     os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[LocalServer]:
+    """A threaded HTTP server on 127.0.0.1 (port chosen by the OS) for the whole session."""
+    state = LocalServer(0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.hosts.append(self.headers.get("Host", ""))
+            route = state.routes.get(self.path.split("?", 1)[0])
+            if route is None:
+                send(self, 404, b"not here", "text/plain")
+            else:
+                route(self)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()

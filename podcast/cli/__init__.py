@@ -42,7 +42,7 @@ class DefaultGroup(TyperGroup):
 def make_app() -> typer.Typer:
     """Build the application: built-in commands, then every plugin's ``register_commands``."""
     from ..plugins import get_plugins
-    from . import commands
+    from . import commands, show, tools
 
     app = typer.Typer(
         cls=DefaultGroup,
@@ -56,6 +56,8 @@ def make_app() -> typer.Typer:
         "podcast-gen COMMAND --help says more.",
     )
     commands.register(app)
+    show.register(app)
+    tools.register(app)
     get_plugins().register_commands(app)
     return app
 

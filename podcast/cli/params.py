@@ -19,6 +19,7 @@ __all__ = [
     "Minutes",
     "Output",
     "Private",
+    "Rewrite",
     "Sets",
     "Sources",
     "StageSel",
@@ -79,6 +80,12 @@ Private = Annotated[
 ALLOW_PRIVATE = "ingest.url.allow_private=true"
 Writer = Annotated[str | None, typer.Option("--writer", metavar="NAME", help="Script writer: auto, offline, openai, gemini, …")]
 Synth = Annotated[str | None, typer.Option("--synth", metavar="NAME", help="Speech engine: auto, espeak, moss-ttsd, …")]
+Rewrite = Annotated[
+    bool,
+    typer.Option(
+        "--rewrite", help="Let the writer replace a script.txt you edited (your version is kept as script.<n>.txt)."
+    ),
+]
 Minutes = Annotated[
     float | None,
     typer.Option("--minutes", metavar="MINUTES", help="Target episode length [default: 8]."),

@@ -3,7 +3,7 @@
 ``auto`` picks the first engine of :data:`PREFERENCE` that says it can run here (GPU and
 weights present) and otherwise falls back to ``espeak`` with a one-line note recorded in
 episode.json.  Engines themselves live in their own modules; the pipeline-owned
-synthesis stage around them is :class:`podcast.synthesis.SynthesisStage`.
+synthesis stage around them is :class:`podcast.rendering.SynthesisStage`.
 """
 
 from __future__ import annotations

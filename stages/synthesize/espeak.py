@@ -13,10 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from podcast.errors import SynthesisError
-from podcast.models import Turn, Voice
-from podcast.options import option
-from podcast.synthesis import Audio, Capabilities, TurnEngine
+from podcast import Audio, Capabilities, SynthesisError, Turn, TurnEngine, Voice, option
 
 __all__ = ["EspeakEngine"]
 
@@ -107,6 +104,7 @@ class EspeakEngine(TurnEngine):
             licence="GPL-3.0-or-later",
             commercial_ok=True,
             normalizer="podcast",
+            rank=10,
         )
 
     def synthesize_turn(self, turn: Turn, voice: Voice, language: str) -> Audio:

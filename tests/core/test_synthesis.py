@@ -16,7 +16,8 @@ from podcast.options import option
 from podcast.rendering import pack_blocks
 from podcast.stage import StageContext
 from podcast.stages.synthesize.espeak import EspeakEngine
-from podcast.synthesis import Audio, BlockAudio, Capabilities, DialogueEngine, DialogueOptions, stage_for_engine
+from podcast.rendering import stage_for_engine
+from podcast.synthesis import Audio, BlockAudio, Capabilities, DialogueEngine, DialogueOptions
 
 
 def test_pack_blocks_respects_limits_and_turn_boundaries():

@@ -9,23 +9,24 @@ published repositories of the chosen version.  Nothing here downloads anything.
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from podcast.errors import MissingModelError
+from podcast import MissingModelError, find_weights, missing_files, missing_safetensors
 
-__all__ = ["ModelFiles", "find_model_files", "hub_cache", "snapshot_of"]
+__all__ = ["ModelFiles", "find_model_files"]
 
 #: Published LM and codec repositories per version (first found wins).
 LM_REPOS = {
     "v0.7": ("OpenMOSS-Team/MOSS-TTSD-v0.7", "fnlp/MOSS-TTSD-v0.7"),
     "v0.5": ("fnlp/MOSS-TTSD-v0.5", "OpenMOSS-Team/MOSS-TTSD-v0.5"),
+    "v1.0": ("OpenMOSS-Team/MOSS-TTSD-v1.0",),
 }
 CODEC_REPOS = {
     "v0.7": ("OpenMOSS-Team/MOSS_TTSD_tokenizer",),
     "v0.5": ("fnlp/XY_Tokenizer_TTSD_V0_32k", "fnlp/XY_Tokenizer_TTSD_V0"),
+    "v1.0": ("OpenMOSS-Team/MOSS-Audio-Tokenizer",),
 }
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
@@ -39,46 +40,18 @@ class ModelFiles:
     codec_dir: Path
 
 
-def hub_cache() -> Path:
-    """The Hugging Face hub cache folder (not necessarily existing)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    home = Path(os.environ.get("HF_HOME", "~/.cache/huggingface")).expanduser()
-    return home / "hub"
-
-
-def snapshot_of(folder: Path) -> Path:
-    """``folder`` itself, or the snapshot of an HF cache repo folder (``refs/main``, else the
-    newest snapshot)."""
-    snapshots = folder / "snapshots"
-    if not snapshots.is_dir():
-        return folder
-    ref = folder / "refs" / "main"
-    if ref.is_file() and (snapshots / ref.read_text().strip()).is_dir():
-        return snapshots / ref.read_text().strip()
-    found = sorted((p for p in snapshots.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    return found[-1] if found else folder
-
-
-def _candidates(given: str, repos: tuple[str, ...]) -> list[Path]:
-    if given:
-        return [Path(given).expanduser()]
-    cache = hub_cache()
-    return [cache / ("models--" + repo.replace("/", "--")) for repo in repos]
-
-
 def missing_lm_files(folder: Path) -> list[str]:
     """Names of the LM files absent from ``folder`` (empty when complete)."""
-    missing = [] if (folder / "config.json").is_file() else ["config.json"]
-    index = folder / "model.safetensors.index.json"
-    if index.is_file():
-        shards = sorted(set(json.loads(index.read_text()).get("weight_map", {}).values()))
-        missing += [s for s in shards if not (folder / s).is_file()]
-    elif not (folder / "model.safetensors").is_file():
-        missing.append("model.safetensors")
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        missing.append(" or ".join(TOKENIZER_FILES))
-    return missing
+    return [
+        *missing_files(folder, ["config.json"]),
+        *missing_safetensors(folder),
+        *missing_files(folder, [TOKENIZER_FILES]),
+    ]
+
+
+def missing_v1_codec_files(folder: Path) -> list[str]:
+    """What a MOSS-Audio-Tokenizer folder (v1.0 codec) lacks (empty when complete)."""
+    return missing_files(folder, ["config.json", "model.safetensors"])
 
 
 def missing_codec_files(folder: Path) -> list[str]:
@@ -92,28 +65,18 @@ def missing_codec_files(folder: Path) -> list[str]:
     return []
 
 
-def _find(given: str, repos: tuple[str, ...], what: str, missing_of) -> Path:
-    tried = []
-    for candidate in _candidates(given, repos):
-        folder = snapshot_of(candidate)
-        if not folder.is_dir():
-            tried.append(f"{candidate} (no such folder)")
-            continue
-        missing = missing_of(folder)
-        if not missing:
-            return folder
-        tried.append(f"{folder} (missing {', '.join(missing)})")
-    option = "model_dir" if what == "model" else "codec_dir"
-    raise MissingModelError(
-        f"MOSS-TTSD {what} files not found: looked in {'; '.join(tried)}; download them and pass "
-        f"--set synthesize.moss-ttsd.{option}=FOLDER"
+def find_model_files(model_dir: str, codec_dir: str, version: str, search: Sequence[Path] = ()) -> ModelFiles:
+    """Resolve both folders (``search``: extra folders to look in first, e.g. the user's
+    model folder); :class:`MissingModelError` lists what is missing where."""
+    option = "synthesize.moss-ttsd."
+    lm = find_weights(
+        model_dir, LM_REPOS[version], missing_lm_files, what="MOSS-TTSD model", option=option + "model_dir", search=search
     )
-
-
-def find_model_files(model_dir: str, codec_dir: str, version: str) -> ModelFiles:
-    """Resolve both folders; :class:`MissingModelError` lists what is missing where."""
-    lm = _find(model_dir, LM_REPOS[version], "model", missing_lm_files)
-    codec = _find(codec_dir, CODEC_REPOS[version], "codec", missing_codec_files)
+    missing_codec = missing_v1_codec_files if version == "v1.0" else missing_codec_files
+    codec = find_weights(
+        codec_dir, CODEC_REPOS[version], missing_codec, what="MOSS-TTSD codec", option=option + "codec_dir",
+        search=search,
+    )
     return ModelFiles(lm, codec)
 
 

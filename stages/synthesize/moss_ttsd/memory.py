@@ -17,10 +17,11 @@ this was written (see the engine report); the constants stay the README's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MemoryModel", "free_device_bytes", "lm_parameters", "memory_model"]
+from podcast import DTYPE_BYTES, MemoryModel, kv_bytes_per_position
+
+__all__ = ["lm_parameters", "memory_model"]
 
 GB = 1e9
 README_BASE_GB = 5.8832
@@ -31,7 +32,6 @@ FULL_LM_PARAMS = 2_049_551_360
 FULL_CODEC_PARAMS = 534_395_482
 #: KV bytes per frame of the full-size LM in bf16: 28 layers · (k, v) · 8 heads · 128 · 2 bytes.
 FULL_KV_BYTES_PER_FRAME = 28 * 2 * 8 * 128 * 2
-DTYPE_BYTES = {"bf16": 2, "fp16": 2, "fp32": 4}
 
 
 def lm_parameters(config: Mapping[str, Any]) -> int:
@@ -59,23 +59,7 @@ def kv_bytes_per_frame(config: Mapping[str, Any], dtype_bytes: int) -> int:
     heads = int(config["num_attention_heads"])
     kv = int(config.get("num_key_value_heads") or heads)
     head_dim = int(config.get("head_dim") or int(config["hidden_size"]) // heads)
-    return int(config["num_hidden_layers"]) * 2 * kv * head_dim * dtype_bytes
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryModel:
-    """``bytes(seconds, batch) = fixed + batch · per_second · seconds``."""
-
-    fixed: float
-    per_second: float
-
-    def bytes_for(self, seconds: float, batch: int = 1) -> float:
-        """Bytes needed for ``batch`` sequences of ``seconds`` each (prompt + generated)."""
-        return self.fixed + batch * self.per_second * max(seconds, 0.0)
-
-    def max_seconds(self, available: float, batch: int = 1) -> float:
-        """Longest sequence (seconds) that fits in ``available`` bytes (0 when nothing fits)."""
-        return max((available - self.fixed) / (batch * self.per_second), 0.0)
+    return kv_bytes_per_position(int(config["num_hidden_layers"]), kv, head_dim, dtype_bytes)
 
 
 def memory_model(
@@ -88,18 +72,3 @@ def memory_model(
     fixed = (params + codec_params) * size + overhead * params / FULL_LM_PARAMS
     slope = README_SLOPE_GB_PER_S * GB / (FULL_KV_BYTES_PER_FRAME * FRAME_RATE)
     return MemoryModel(fixed, kv_bytes_per_frame(config, size) * FRAME_RATE * slope)
-
-
-def free_device_bytes(device: str) -> int | None:
-    """Free memory of a CUDA ``device`` in bytes (``None`` for CPU or when unknown)."""
-    if not device.startswith("cuda"):
-        return None
-    import torch
-
-    if not torch.cuda.is_available():
-        return None
-    index = torch.device(device).index
-    free, _total = torch.cuda.mem_get_info(
-        index if index is not None else torch.cuda.current_device()
-    )
-    return int(free)

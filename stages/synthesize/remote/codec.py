@@ -14,8 +14,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podcast.errors import SynthesisError
-from podcast.synthesis import Audio
+from podcast import Audio, SynthesisError
 
 if TYPE_CHECKING:
     import numpy as np

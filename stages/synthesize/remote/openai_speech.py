@@ -14,14 +14,11 @@ Request: ``POST {url}/audio/speech`` ``{model, input, voice | references, respon
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from podcast.errors import SynthesisError
-from podcast.models import Script, Turn, Voice
-from podcast.options import option
-from podcast.synthesis import Audio, Capabilities, TurnEngine
+from podcast import Audio, Capabilities, Script, SynthesisError, Turn, TurnEngine, Voice, option
 
 from .base import RemoteEngine, RemoteOptions
 from .codec import ReferenceCache, data_uri, decode_audio, decode_pcm16, encode_wav
@@ -83,8 +80,8 @@ class OpenAISpeechEngine(RemoteEngine, TurnEngine):
     version: ClassVar[str] = "1"
     Options: ClassVar[type] = OpenAISpeechOptions
 
-    def __init__(self, options: Any = None) -> None:
-        super().__init__(options)
+    def __init__(self, options: Any = None, context: Any = None) -> None:
+        super().__init__(options, context)
         self.references = ReferenceCache()
 
     def capabilities(self) -> Capabilities:
@@ -112,10 +109,10 @@ class OpenAISpeechEngine(RemoteEngine, TurnEngine):
             return f"{options.api_key_env or 'OPENAI_API_KEY'} is not set"
         return None
 
-    def check(self, script: Script) -> None:
+    def check(self, script: Script, voices: Mapping[str, Voice]) -> None:
         self.check_connection()
         speakers = {t.speaker for t in script.turns}
-        known = {s.id: s.voice for s in script.speakers}
+        known = voices
         unvoiced = [
             s
             for s in sorted(speakers)

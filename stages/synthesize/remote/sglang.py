@@ -26,15 +26,22 @@ from __future__ import annotations
 import base64
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from podcast.errors import SynthesisError
-from podcast.models import Script, Turn, Voice
-from podcast.options import option
-from podcast.rendering import estimate_seconds
-from podcast.synthesis import Block, BlockAudio, Capabilities, DialogueEngine
+from podcast import (
+    Block,
+    BlockAudio,
+    Capabilities,
+    DialogueEngine,
+    Script,
+    SynthesisError,
+    Turn,
+    Voice,
+    estimate_seconds,
+    option,
+)
 
 from .base import RemoteEngine, RemoteOptions
 from .codec import ReferenceCache, data_uri, decode_audio, decode_base64_audio, encode_wav
@@ -132,8 +139,8 @@ class SglangEngine(RemoteEngine, DialogueEngine):
     version: ClassVar[str] = "1"
     Options: ClassVar[type] = SglangOptions
 
-    def __init__(self, options: Any = None) -> None:
-        super().__init__(options)
+    def __init__(self, options: Any = None, context: Any = None) -> None:
+        super().__init__(options, context)
         self.references = ReferenceCache()
 
     @property
@@ -161,21 +168,20 @@ class SglangEngine(RemoteEngine, DialogueEngine):
     def unavailable(cls, options: Any) -> str | None:
         return None if options.urls else "no server URLs configured (stages.synthesize.sglang.urls)"
 
-    def check(self, script: Script) -> None:
+    def check(self, script: Script, voices: Mapping[str, Voice]) -> None:
         self.check_connection()
         if self.options.carry_seconds > 0 and self.options.version == "v1.0":
             raise SynthesisError(
                 "sglang v1.0 takes one reference per speaker, not a carried prompt; "
                 "set synthesize.sglang.carry_seconds=0"
             )
-        for speaker in script.speakers:
-            voice = speaker.voice
+        for speaker, voice in voices.items():
             if voice.ref_audio is not None and not voice.ref_text:
                 raise SynthesisError(
-                    f"sglang needs the exact transcript of {speaker.id}'s reference: "
-                    f'--voice {speaker.id}=ref.wav:"transcript"'
+                    f"sglang needs the exact transcript of {speaker}'s reference: "
+                    f'--voice {speaker}=ref.wav:"transcript"'
                 )
-        if all(s.voice.ref_audio is None for s in script.speakers):
+        if all(v.ref_audio is None for v in voices.values()):
             logging.getLogger("podcast").warning(
                 "sglang: no reference voices, so every block may get a different random voice; "
                 'pass --voice S1=ref.wav:"transcript" for each speaker'

@@ -14,11 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from podcast.neural.mel import whisper_log_mel
+from podcast.neural.vocos import Vocos, VocosConfig
+
 from .config import CodecConfig
 from .layers import AudioDecoder, AudioEncoder, DownConv, TransformerAdapter, UpConv
-from .mel import log_mel, mel_frames_needed
 from .quantizer import ResidualVQ
-from .vocos import Vocos
 from .windowing import DEFAULT_PLAN, WindowedDecoder, WindowPlan, iter_windowed_decode
 
 __all__ = ["TokenizeOutput", "XYTokenizer"]
@@ -55,7 +56,10 @@ class XYTokenizer(nn.Module):
         self.post_rvq_adapter = TransformerAdapter(cfg.post_rvq_adapter)
         self.upsample = UpConv(cfg.upsample_d_model, cfg.upsample_stride)
         self.acoustic_decoder = AudioDecoder(cfg.acoustic_decoder)
-        self.enhanced_vocos = Vocos(cfg.vocos)
+        v = cfg.vocos
+        self.enhanced_vocos = Vocos(
+            VocosConfig(v.input_channels, v.dim, v.intermediate_dim, v.num_layers, v.n_fft, v.hop_size, v.padding)
+        )
 
     # ----------------------------------------------------------------- properties
     @property
@@ -110,13 +114,19 @@ class XYTokenizer(nn.Module):
         lengths = lengths.clamp(max=mcfg.n_samples).long()
         width = mcfg.n_samples
         if not full_window:
-            frames = mel_frames_needed(int(lengths.max()), mcfg) + _MEL_MARGIN_FRAMES
+            frames = -(-int(lengths.max()) // mcfg.hop_length) + _MEL_MARGIN_FRAMES
             width = min(width, frames * mcfg.hop_length)
         keep = torch.arange(width, device=wav.device)[None, :] < lengths[:, None]
         body = F.pad(wav[:, :width].float(), (0, max(0, width - wav.shape[1])))
         padded = torch.where(keep, body, torch.full((), mcfg.padding_value, device=wav.device))
         mel_len = torch.div(lengths + mcfg.hop_length - 1, mcfg.hop_length, rounding_mode="floor")
-        return log_mel(padded, mcfg), mel_len
+        if mcfg.dither:
+            padded = padded + mcfg.dither * torch.randn_like(padded)
+        features = whisper_log_mel(
+            padded, n_mels=mcfg.feature_size, n_fft=mcfg.n_fft, hop_length=mcfg.hop_length,
+            sample_rate=mcfg.sampling_rate, f_max=mcfg.max_frequency,
+        )  # fmt: skip
+        return features, mel_len
 
     @torch.inference_mode()
     def tokenize(
@@ -154,9 +164,8 @@ class XYTokenizer(nn.Module):
         lengths = lengths.to(self.device).long()
         x, n = self.post_rvq_adapter(zq, lengths)
         x, n = self.upsample(x, n)
-        x, n = self.acoustic_decoder(x, n)
-        wav, _ = self.enhanced_vocos(x, n)
-        return wav[:, 0].float()
+        x, _ = self.acoustic_decoder(x, n)
+        return self.enhanced_vocos(x)
 
     # ----------------------------------------------------------------- public API
     @torch.inference_mode()

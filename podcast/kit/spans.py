@@ -1,8 +1,8 @@
-"""Turn spans inside a rendered block.
+"""Where each turn is inside rendered audio, and how long text takes to say.
 
-MOSS-TTSD renders a whole dialogue at once and reports no alignment.  We first split the
+Dialogue engines often report no alignment.  :func:`estimate_turn_spans` first splits the
 duration in proportion to each turn's spoken weight (characters; CJK characters count as
-three Latin ones, as they take about that long to say), then move every inner boundary to
+three Latin ones, as they take about that long to say), then moves every inner boundary to
 the quietest 40 ms frame within ``search`` seconds of its estimate: speaker changes almost
 always fall into a pause, so the snapped boundary lands between words instead of inside
 one.  Boundaries stay ordered and each turn keeps at least one frame.
@@ -10,18 +10,26 @@ one.  Boundaries stay ordered and each turn keeps at least one frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from podcast.models import Turn
+from ..models import Turn
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["estimate_turn_spans", "text_weight"]
+__all__ = ["CHARS_PER_SECOND", "estimate_seconds", "estimate_turn_spans", "proportional_spans", "text_weight"]
 
 FRAME_SECONDS = 0.04
 SEARCH_SECONDS = 0.6
 CJK_WEIGHT = 3.0
+#: Speaking rates used to estimate durations before synthesis (characters per second).
+CHARS_PER_SECOND = {"en": 14.0, "zh": 4.5}
+
+
+def estimate_seconds(text: str, language: str) -> float:
+    """Rough speech duration of ``text`` in seconds (for block packing and generation budgets)."""
+    return len(text) / CHARS_PER_SECOND.get(language, CHARS_PER_SECOND["en"])
 
 
 def text_weight(text: str) -> float:
@@ -37,6 +45,17 @@ def text_weight(text: str) -> float:
     return max(weight, 1.0)
 
 
+def proportional_spans(turns: Sequence[Turn], duration: float) -> tuple[tuple[float, float], ...]:
+    """Split ``duration`` seconds across ``turns`` in proportion to their text length."""
+    weights = [max(len(t.text), 1) for t in turns]
+    total, start, spans = float(sum(weights)), 0.0, []
+    for weight in weights:
+        end = start + duration * weight / total
+        spans.append((start, end))
+        start = end
+    return tuple(spans)
+
+
 def _frame_energy(samples: np.ndarray, rate: int) -> np.ndarray:
     import numpy as np
 
@@ -46,9 +65,10 @@ def _frame_energy(samples: np.ndarray, rate: int) -> np.ndarray:
 
 
 def estimate_turn_spans(
-    samples: np.ndarray, rate: int, turns: tuple[Turn, ...], search: float = SEARCH_SECONDS
+    samples: np.ndarray, rate: int, turns: Sequence[Turn], search: float = SEARCH_SECONDS
 ) -> tuple[tuple[float, float], ...]:
-    """``(start, end)`` seconds per turn of mono ``samples`` ``(n,)`` at ``rate`` Hz."""
+    """``(start, end)`` seconds per turn of mono ``samples`` ``(n,)`` at ``rate`` Hz, with
+    inner boundaries snapped to the quietest frame within ``search`` seconds."""
     import numpy as np
 
     duration = samples.shape[0] / rate
