@@ -33,6 +33,9 @@ T = TypeVar("T")
 MIN_CONTEXT = 6000
 REPAIR_MARGIN = 1600  # characters kept free in every prompt for a repair round trip
 MAX_PROBLEMS_CHARS = 600
+# A script longer than this many times its target after the adjustment pass is refused: the
+# model ran away (synthesizing it would take many times the asked length).
+RUNAWAY = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +56,14 @@ class LLMOptions:
     temperature: float = option(0.8, "sampling temperature")
     max_tokens: int = option(8192, "most tokens in one answer")
     timeout: float = option(
-        120.0, "seconds without any data before a request is retried (a stalled answer; hosted APIs: the whole wait)"
+        120.0,
+        "seconds one request may take in all before it is retried (local servers: seconds without any new data "
+        "once the answer has started; their whole request is bounded by first_byte_timeout)",
     )
     first_byte_timeout: float = option(
-        1800.0, "local servers: seconds to wait for the first token (a CPU reads a long prompt slowly; not retried)"
+        1800.0,
+        "local servers: seconds one request may take in all, the wait for the first token included (a CPU reads a "
+        "long prompt slowly; not retried)",
     )
     context_tokens: int = option(
         0, "the server's context in tokens; 0 = ask a local server (Ollama, llama-server, vLLM, LM Studio)"
@@ -284,8 +291,14 @@ class Session:
             )
         after = script_units(script)
         self.facts["units_before_adjustment"] = before
+        unit = self.book.phrase("unit")
+        if after > self.target * RUNAWAY:
+            raise UnusableAnswer(
+                f"{self.client.label} wrote {after} {unit} for a target of {self.target} "
+                f"({after / self.target:.1f}x, even after asking to shorten it); refusing the script "
+                "(lower max_tokens, use another model, or raise --minutes)"
+            )
         if not within(after, self.target):
-            unit = self.book.phrase("unit")
             self.warnings.append(
                 f"writer: the script has {after} {unit}, {after / self.target - 1:+.0%} off the "
                 f"target of {self.target} (±{TOLERANCE:.0%}) after one adjustment pass"

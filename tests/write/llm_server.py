@@ -29,6 +29,9 @@ class Reply:
     usage: tuple[int, int] | None | str = "auto"  # "auto": about 4 characters a token, as real servers count
     finish_reason: str = "stop"
     stall: float = 0.0  # seconds of silence after the first streamed piece
+    raw: bytes | None = None  # sent as is (status 200, raw_type) instead of a completion
+    raw_type: str = "text/html"
+    trickle: float = 0.0  # seconds between streamed pieces of 40 characters
 
 
 @dataclass
@@ -164,7 +167,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.owner.next_reply(seen)
         if reply.delay:
             time.sleep(reply.delay)
-        if reply.status != 200:
+        if reply.raw is not None:
+            self._raw(reply)
+        elif reply.status != 200:
             self._json(
                 reply.status, {"error": {"message": reply.error, "type": "test"}}, reply.headers
             )
@@ -183,6 +188,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _raw(self, reply: Reply) -> None:
+        self.send_response(200)
+        self.send_header("content-type", reply.raw_type)
+        self.send_header("content-length", str(len(reply.raw or b"")))
+        self.end_headers()
+        self.wfile.write(reply.raw or b"")
+
     def _stream(self, reply: Reply, body: dict[str, Any]) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
@@ -195,6 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._event(_chunk(model, {"role": "assistant", "content": piece}, None))
             if index == 0 and reply.stall:
                 time.sleep(reply.stall)
+            time.sleep(reply.trickle)
         self._event(_chunk(model, {}, reply.finish_reason))
         if (body.get("stream_options") or {}).get("include_usage") and reply.usage:
             self._event({**_chunk(model, {}, None), "choices": [], "usage": _usage(reply, body)})

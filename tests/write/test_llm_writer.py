@@ -169,6 +169,46 @@ def test_a_stalled_stream_is_retried(write, llm, keyed):
     assert time.monotonic() - started < 4
 
 
+def test_trickling_answer_is_cut_off_by_the_total_timeout(write, llm, keyed):
+    """Every read is quick, the whole is not: a local server's request is bounded in all by
+    first_byte_timeout, and not asked again (it would redo the same slow work)."""
+    llm.responder = lambda seen: Reply(VALID, trickle=0.2)
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match=r"no complete answer within 1 s"):
+        _run(write, llm, timeout=1, first_byte_timeout=1, retries=1)
+    assert time.monotonic() - started < 4 and len(llm.chats) == 1
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize(
+    ("raw", "kind", "said"),
+    [
+        (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html", "502 Bad Gateway"),
+        (b'{"choices": [{"message": ', "application/json", '{"choices"'),
+    ],
+)
+def test_html_or_malformed_json_is_an_upstream_error_after_the_retries(write, llm, keyed, stream, raw, kind, said):
+    llm.responder = lambda seen: Reply(raw=raw, raw_type=kind)
+    with pytest.raises(UpstreamError) as info:
+        _run(write, llm, retries=1, stream=stream)
+    message = str(info.value)
+    assert said in message and "gave up after 2 attempts" in message, message
+    assert KEY not in message
+
+
+def test_runaway_answer_is_refused_not_advised(write, llm, keyed):
+    llm.responder = lambda seen: Reply(script_json(1200))  # 1200 words for a 150-word target
+    with pytest.raises(UpstreamError, match=r"wrote 1200 words for a target of 150 .*refusing the script"):
+        _run(write, llm, minutes=1)
+
+
+def test_answer_past_the_size_cap_is_refused(write, llm, keyed):
+    llm.responder = lambda seen: Reply("[S1]" + "blah " * 50000)
+    with pytest.raises(UpstreamError, match="passed 200000 characters"):
+        _run(write, llm, max_tokens=100, stream=False)
+    assert len(llm.chats) == 1
+
+
 def test_connection_refused(write, keyed):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
