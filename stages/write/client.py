@@ -210,7 +210,8 @@ class ChatClient:
         """The first model a self-hosted server lists, or ``None`` when it lists none."""
         seconds = min(10.0, self.settings.timeout)
         try:
-            page = _within(seconds, lambda: self._openai().models.list(timeout=seconds))
+            client = self._openai()  # built (and openai imported) before the clock starts
+            page = _within(seconds, lambda: client.models.list(timeout=seconds))
             return next((m.id for m in page.data if getattr(m, "id", None)), None)
         except _Late:
             self._abandon()

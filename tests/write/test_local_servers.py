@@ -110,7 +110,7 @@ def test_small_models_that_copy_the_examples_or_the_source_are_told(write, keyed
     parrot = LLMServer(context=32768)
     turns = [{"speaker": "S1", "text": "what S1 says", "chapter": ""}, {"speaker": "S2", "text": "what S2 says", "chapter": ""}]
     parrot.responder = lambda seen: Reply(json.dumps({"title": "t", "turns": turns * 6}))
-    episode = _write(write, parrot, doc, minutes=0.1)
+    episode = _write(write, parrot, doc, minutes=36 / 150)
     assert any("copied the prompt's example turns" in w and "larger" in w for w in episode.warnings)
     reader = LLMServer(context=32768)
     sentences = [s.strip() + "." for s in text.split(".") if s.strip()]
