@@ -185,6 +185,9 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
         elif fmt == "m4a":
             _mp4(path, tags)
     except Exception as exc:  # mutagen raises many unrelated types; report them as one
+        cause = exc if isinstance(exc, OSError) else (exc.__cause__ or exc.__context__)
+        if isinstance(cause, OSError):
+            raise cause from None  # a write failure: the caller names the file and cause
         raise OutputError(f"could not tag {path.name}: {exc}") from None
 
 

@@ -32,7 +32,9 @@ LINE = 42  # display columns per caption line (a wide CJK character takes two)
 LINES = 2  # lines per cue
 _SENTENCE = re.compile(r"(?<=[.!?;。！？；…])\s*")
 _CLAUSE = re.compile(r"(?<=[,:，：、—–])\s*")
-_WIDE = "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+_WIDE = (  # East Asian wide and fullwidth ranges
+    "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+)
 _PAUSE = re.compile(r"[.!?;:,…—–。！？；：，、]$")
 _TOKEN = re.compile(f"[{_WIDE}]|[^\\s{_WIDE}]+")
 
