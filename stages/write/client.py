@@ -1,7 +1,9 @@
 """One chat-completion round trip through the official ``openai`` client, made robust.
 
-Bounded retries with exponential backoff for 408/409/429/5xx, timeouts and dropped
-connections (a server's ``Retry-After`` wins over the backoff), a per-request timeout,
+Bounded retries with exponential backoff for 408/409/429/5xx, timeouts, dropped connections
+and answers that are not chat completions at all (an HTML page, malformed JSON) (a server's
+``Retry-After`` wins over the backoff), a total time limit per request (a server that
+trickles its answer is cut off), a cap on the answer's size,
 streaming with progress, token accounting, and structured output that degrades gracefully:
 ``json_schema`` first, plain text (the prompt still asks for JSON) when a server rejects it.
 Every failure becomes a one-line :class:`~podcast.errors.UpstreamError` with the key redacted.
@@ -10,12 +12,14 @@ Every failure becomes a one-line :class:`~podcast.errors.UpstreamError` with the
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from podcast.errors import UpstreamError
 
@@ -24,8 +28,13 @@ from .providers import NO_KEY, Endpoint, safe_url
 __all__ = ["ChatClient", "ClientSettings", "Usage", "redact"]
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+# An answer may hold this many characters per max_tokens token (at least MIN_ANSWER_CHARS):
+# far more than any tokenizer yields, so only a runaway server reaches it.
+CHARS_PER_TOKEN = 16
+MIN_ANSWER_CHARS = 200_000
 _KEYLIKE = re.compile(r"\b(?:sk|AIza)[-_A-Za-z0-9*]{8,}")
 Progress = Callable[[float, float | None, str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,35 @@ class _Retry(Exception):
     def __init__(self, message: str, wait: float | None = None) -> None:
         super().__init__(message)
         self.wait = wait
+
+
+class _Late(Exception):
+    """A call did not finish within its time limit."""
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T:
+    """``call()`` run in a worker thread, waited for at most ``seconds``.
+
+    The HTTP client's timeouts bound each read, not a whole request: a server that trickles
+    a byte at a time could hold it forever.  On :class:`_Late` the caller closes the client,
+    which ends the worker's read; the daemon thread never blocks the process's exit.
+    """
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="podcast-llm-request", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _Late()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class _Downgrade(Exception):
@@ -135,9 +173,13 @@ class ChatClient:
 
     def first_model(self) -> str | None:
         """The first model a self-hosted server lists, or ``None`` when it lists none."""
+        seconds = min(10.0, self.settings.timeout)
         try:
-            page = self._openai().models.list(timeout=min(10.0, self.settings.timeout))
+            page = _within(seconds, lambda: self._openai().models.list(timeout=seconds))
             return next((m.id for m in page.data if getattr(m, "id", None)), None)
+        except _Late:
+            self._abandon()
+            return None
         except Exception:  # listing is a convenience; the chat call reports real failures
             return None
 
@@ -145,7 +187,32 @@ class ChatClient:
         return redact(text, self.endpoint.key)
 
     # ── one attempt ──────────────────────────────────────────────────────────
+    @property
+    def answer_cap(self) -> int:
+        """The most characters one answer may have before it is refused."""
+        return max(MIN_ANSWER_CHARS, self.settings.max_tokens * CHARS_PER_TOKEN)
+
     def _attempt(
+        self, messages: list[dict[str, str]], label: str, schema: Mapping[str, Any] | None
+    ) -> tuple[str, Any]:
+        """One request, given up after ``timeout`` seconds in all (see :func:`_within`)."""
+        try:
+            return _within(self.settings.timeout, lambda: self._attempt_now(messages, label, schema))
+        except _Late:
+            self._abandon()
+            raise _Retry(f"no answer within {self.settings.timeout:g} s (in all)") from None
+
+    def _abandon(self) -> None:
+        """Drop the client of a request past its time (closing its connections ends the
+        worker's read); the next attempt opens a new one."""
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # the worker still holds the connection: it fails on its own
+                pass
+
+    def _attempt_now(
         self, messages: list[dict[str, str]], label: str, schema: Mapping[str, Any] | None
     ) -> tuple[str, Any]:
         import openai
@@ -172,6 +239,8 @@ class ChatClient:
             raise _Retry(f"cannot connect: {self.redact(_cause(exc))}") from None
         except (openai.APIError, *transport) as exc:  # dropped or broken stream
             raise _Retry(f"the answer broke off: {self.redact(_short(str(exc)))}") from None
+        except json.JSONDecodeError as exc:  # a body or event that is not JSON
+            raise _Retry(f"the server sent malformed JSON: {self.redact(_short(exc.doc))!r}") from None
 
     def _downgrade(self, error: str, kwargs: Mapping[str, Any]) -> bool:
         """Drop one optional request feature the server refused; False when none is left.
@@ -226,6 +295,8 @@ class ChatClient:
         self.cut_off = False
         for chunk in stream:
             chunks += 1
+            if not hasattr(chunk, "choices"):
+                raise _Retry(f"the server did not stream chat completion chunks: {self._shown(chunk)}")
             usage = getattr(chunk, "usage", None) or usage
             for choice in chunk.choices or ():
                 self.cut_off = self.cut_off or choice.finish_reason == "length"
@@ -233,15 +304,31 @@ class ChatClient:
                 if piece:
                     parts.append(piece)
                     received += len(piece)
+                    self._check_size(received)
                     self.progress(received, None, f"{label} ({received} chars)")
         return ("".join(parts), usage) if chunks else None
 
     def _plain(self, kwargs: dict[str, Any]) -> tuple[str, Any]:
         response = self._openai().chat.completions.create(**kwargs)
-        choices = response.choices or []
-        text = (choices[0].message.content or "") if choices else ""
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list):  # an HTML page, plain text or some other JSON
+            raise _Retry(f"the server did not answer with a chat completion: {self._shown(response)}")
+        text = (getattr(choices[0].message, "content", None) or "") if choices else ""
         self.cut_off = bool(choices) and choices[0].finish_reason == "length"
-        return text, response.usage
+        self._check_size(len(text))
+        return text, getattr(response, "usage", None)
+
+    def _check_size(self, chars: int) -> None:
+        if chars > self.answer_cap:
+            raise UpstreamError(
+                f"{self.label}: the answer passed {self.answer_cap} characters (max_tokens "
+                f"{self.settings.max_tokens}); refusing a runaway answer"
+            )
+
+    def _shown(self, sent: Any) -> str:
+        """What a server sent instead of a completion, short and redacted."""
+        text = sent if isinstance(sent, str) else repr(sent)
+        return repr(self.redact(_short(text, 160)))
 
     def _openai(self) -> Any:
         if self._client is None:

@@ -33,6 +33,9 @@ T = TypeVar("T")
 MIN_CONTEXT = 6000
 REPAIR_MARGIN = 1600  # characters kept free in every prompt for a repair round trip
 MAX_PROBLEMS_CHARS = 600
+# A script longer than this many times its target after the adjustment pass is refused: the
+# model ran away (synthesizing it would take many times the asked length).
+RUNAWAY = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,9 @@ class LLMOptions:
     )
     temperature: float = option(0.8, "sampling temperature")
     max_tokens: int = option(8192, "most tokens in one answer")
-    timeout: float = option(120.0, "seconds one request may take before it is retried")
+    timeout: float = option(
+        120.0, "seconds one request may take in all (a slow or trickling answer included) before it is retried"
+    )
     retries: int = option(3, "retries after 429/5xx answers, timeouts and dropped connections")
     backoff: float = option(
         2.0, "first retry delay in seconds, doubled each retry (a server's Retry-After wins)"
@@ -217,8 +222,14 @@ class Session:
             )
         after = script_units(script)
         self.facts["units_before_adjustment"] = before
+        unit = self.book.phrase("unit")
+        if after > self.target * RUNAWAY:
+            raise UnusableAnswer(
+                f"{self.client.label} wrote {after} {unit} for a target of {self.target} "
+                f"({after / self.target:.1f}x, even after asking to shorten it); refusing the script "
+                "(lower max_tokens, use another model, or raise --minutes)"
+            )
         if not within(after, self.target):
-            unit = self.book.phrase("unit")
             self.warnings.append(
                 f"writer: the script has {after} {unit}, {after / self.target - 1:+.0%} off the "
                 f"target of {self.target} (±{TOLERANCE:.0%}) after one adjustment pass"

@@ -28,6 +28,9 @@ class Reply:
     delay: float = 0.0
     usage: tuple[int, int] | None = (120, 80)
     finish_reason: str = "stop"
+    raw: bytes | None = None  # sent as is (status 200, raw_type) instead of a completion
+    raw_type: str = "text/html"
+    trickle: float = 0.0  # seconds between streamed pieces of 40 characters
 
 
 @dataclass
@@ -147,7 +150,9 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.owner.next_reply(seen)
         if reply.delay:
             time.sleep(reply.delay)
-        if reply.status != 200:
+        if reply.raw is not None:
+            self._raw(reply)
+        elif reply.status != 200:
             self._json(
                 reply.status, {"error": {"message": reply.error, "type": "test"}}, reply.headers
             )
@@ -166,6 +171,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _raw(self, reply: Reply) -> None:
+        self.send_response(200)
+        self.send_header("content-type", reply.raw_type)
+        self.send_header("content-length", str(len(reply.raw or b"")))
+        self.end_headers()
+        self.wfile.write(reply.raw or b"")
+
     def _stream(self, reply: Reply, body: dict[str, Any]) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
@@ -176,6 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         pieces = [content[i : i + 40] for i in range(0, len(content), 40)] or [""]
         for piece in pieces:
             self._event(_chunk(model, {"role": "assistant", "content": piece}, None))
+            time.sleep(reply.trickle)
         self._event(_chunk(model, {}, reply.finish_reason))
         if (body.get("stream_options") or {}).get("include_usage") and reply.usage:
             self._event({**_chunk(model, {}, None), "choices": [], "usage": _usage(reply)})

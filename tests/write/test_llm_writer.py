@@ -153,6 +153,44 @@ def test_hang_past_the_timeout_is_retried_then_fails(write, llm, keyed):
     assert len(llm.chats) == 2
 
 
+def test_trickling_answer_is_cut_off_by_the_total_timeout(write, llm, keyed):
+    llm.responder = lambda seen: Reply(VALID, trickle=0.2)  # every read is quick, the whole is not
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match=r"no answer within 1 s \(in all\).*gave up after 2 attempts"):
+        _run(write, llm, timeout=1, retries=1)
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize(
+    ("raw", "kind", "said"),
+    [
+        (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html", "502 Bad Gateway"),
+        (b'{"choices": [{"message": ', "application/json", '{"choices"'),
+    ],
+)
+def test_html_or_malformed_json_is_an_upstream_error_after_the_retries(write, llm, keyed, stream, raw, kind, said):
+    llm.responder = lambda seen: Reply(raw=raw, raw_type=kind)
+    with pytest.raises(UpstreamError) as info:
+        _run(write, llm, retries=1, stream=stream)
+    message = str(info.value)
+    assert said in message and "gave up after 2 attempts" in message, message
+    assert KEY not in message
+
+
+def test_runaway_answer_is_refused_not_advised(write, llm, keyed):
+    llm.responder = lambda seen: Reply(script_json(1200))  # 1200 words for a 150-word target
+    with pytest.raises(UpstreamError, match=r"wrote 1200 words for a target of 150 .*refusing the script"):
+        _run(write, llm, minutes=1)
+
+
+def test_answer_past_the_size_cap_is_refused(write, llm, keyed):
+    llm.responder = lambda seen: Reply("[S1]" + "blah " * 50000)
+    with pytest.raises(UpstreamError, match="passed 200000 characters"):
+        _run(write, llm, max_tokens=100, stream=False)
+    assert len(llm.chats) == 1
+
+
 def test_connection_refused(write, keyed):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
