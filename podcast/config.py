@@ -63,7 +63,8 @@ class Config:
     output: Path = Path("podcasts")
     lock_timeout: float = 300.0
     seed: int = 0
-    minutes: float = 8.0
+    #: target episode length; ``None`` follows the source (see ``stages.write.length``)
+    minutes: float | None = None
     speakers: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: frozen_mapping())
     stage_options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: frozen_mapping())
     show: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping())

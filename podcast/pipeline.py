@@ -63,7 +63,7 @@ class Pipeline:
         episode = Episode(tuple(sources), language=self.config.language)
         episode = self._ingest(episode, ctx)
         check_voice_speakers(self.config, episode.document)
-        run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
+        run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash, episode.language or "")
         with episode_lock(run_dir, self.config.lock_timeout):
             return self._run_locked(replace(episode, run_dir=run_dir), replace(ctx, run_dir=run_dir), until)
 

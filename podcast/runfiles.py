@@ -130,6 +130,7 @@ def slugify(text: str, limit: int = 48) -> str:
     return slug[:limit].strip("-_") or "episode"
 
 
-def run_dir_name(title: str, digest: str) -> str:
-    """``<slug-of-title>-<first 8 hex of the content hash>``."""
-    return f"{slugify(title)}-{digest[:8]}"
+def run_dir_name(title: str, digest: str, language: str = "") -> str:
+    """``<slug-of-title>-<first 8 hex of the content hash>[-<language>]``: the language is part
+    of an episode's identity, so ``-l en`` and ``-l zh`` on one source never share a folder."""
+    return f"{slugify(title)}-{digest[:8]}" + (f"-{language}" if language else "")

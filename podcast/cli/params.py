@@ -88,7 +88,9 @@ Rewrite = Annotated[
 ]
 Minutes = Annotated[
     float | None,
-    typer.Option("--minutes", metavar="MINUTES", help="Target episode length [default: 8]."),
+    typer.Option(
+        "--minutes", metavar="MINUTES", help="Target episode length [default: follows the source, at most 8]."
+    ),
 ]
 
 

@@ -136,8 +136,19 @@ class Reporter:
         if task is not None:
             self.progress.remove_task(task)
         note = "reused" if cached else f"{elapsed:.1f} s"
-        self.line(f"✓ {stage.id} ({note})")
+        self.line(f"✓ {stage.id} ({note}){_estimate(stage, episode)}")
         self.warn(getattr(episode, "warnings", ()))
+
+
+def _estimate(stage: Any, episode: Any) -> str:
+    """``: about 4.2 min in 31 turns`` after a stage that recorded a length estimate (the
+    writer), so the length is said before synthesis starts."""
+    meta = getattr(episode, "meta", None) or {}
+    details = meta.get(f"{stage.kind}.details") or {}
+    minutes, turns = details.get("estimated_minutes"), details.get("turns")
+    if minutes is None or turns is None:
+        return ""
+    return f": about {minutes:.1f} min in {turns} turns"
 
 
 class _LineHandler(logging.Handler):

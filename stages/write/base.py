@@ -15,7 +15,7 @@ from podcast.models import Episode
 from podcast.stage import StageContext
 from podcast.writing import Writer
 
-from .length import length_details
+from .length import episode_minutes, length_details, source_minutes, within
 
 __all__ = ["Report", "ReportingWriter"]
 
@@ -42,12 +42,31 @@ class ReportingWriter(Writer):
     def run(self, episode: Episode, ctx: StageContext) -> Episode:
         self.report = Report()
         result = super().run(episode, ctx)
+        wrote = bool(self.report.details)  # empty: a script file or a kept hand edit, not written here
         details = dict(self.report.details)
+        document = episode.document
         if result.script is not None:
-            details.update(length_details(result.script, ctx.config.minutes))
-        if episode.document is not None and episode.document.kind == "script":
+            minutes = episode_minutes(ctx.config.minutes, document) if wrote else ctx.config.minutes
+            details.update(length_details(result.script, minutes))
+            details["minutes_from"] = "--minutes" if ctx.config.minutes else "source"
+            if wrote and not within(details["units"], details["target_units"]):
+                self.report.warnings.append(_length_miss(details, document))
+        if document is not None and document.kind == "script":
             details["source"] = "script file (not written)"
         result = result.with_meta(**{DETAILS_KEY: details})
         for warning in self.report.warnings:
             result = result.with_warning(warning)
         return result
+
+
+def _length_miss(details: dict[str, Any], document: Any) -> str:
+    """One line: how long the script came out against the length asked, and why it may miss."""
+    asked = "asked" if details["minutes_from"] == "--minutes" else "planned from the source"
+    line = (
+        f"write: the script is about {details['estimated_minutes']:.1f} min "
+        f"({details['units']} {details['unit']}), {details['length_ratio']:.0%} of the "
+        f"{details['target_minutes']:g} min {asked}"
+    )
+    if document is not None and details["length_ratio"] < 1:
+        line += f"; the source has about {source_minutes(document):.1f} min of text"
+    return line

@@ -11,12 +11,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from podcast.models import Script
+from podcast.models import Document, Script
 
 __all__ = [
     "TOLERANCE",
     "UNITS_PER_MINUTE",
     "count_units",
+    "episode_minutes",
+    "language_name",
+    "source_minutes",
     "length_details",
     "script_units",
     "target_units",
@@ -25,9 +28,21 @@ __all__ = [
 ]
 
 UNITS_PER_MINUTE = {"en": 150, "zh": 250}
+#: With no ``--minutes`` the episode follows the source: its reading time times this (a
+#: conversation adds questions and transitions), kept within AUTO_RANGE minutes.
+AUTO_FACTOR = 1.25
+AUTO_RANGE = (1.0, 8.0)
 TOLERANCE = 0.2  # the result is accepted within ±20 % of the target
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
+
+
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
+
+
+def language_name(code: str) -> str:
+    """``English`` for ``en``; unknown codes as they are."""
+    return LANGUAGE_NAMES.get(code, code)
 
 
 def unit_name(language: str) -> str:
@@ -41,6 +56,23 @@ def count_units(texts: str | Iterable[str], language: str) -> int:
     if language == "zh":
         return len(_HAN.findall(text)) + len(_LATIN_WORD.findall(text))
     return len(text.split())
+
+
+def source_minutes(document: Document) -> float:
+    """How long the source's text takes to read aloud, in its own language."""
+    language = document.language if document.language in UNITS_PER_MINUTE else "en"
+    return count_units(document.text, language) / UNITS_PER_MINUTE[language]
+
+
+def episode_minutes(minutes: float | None, document: Document | None) -> float:
+    """The target length: ``--minutes`` when given, else one that follows the source (a short
+    source gets a short episode, a long one at most ``AUTO_RANGE[1]`` minutes)."""
+    if minutes:
+        return minutes
+    if document is None:
+        return AUTO_RANGE[1]
+    low, high = AUTO_RANGE
+    return round(min(max(source_minutes(document) * AUTO_FACTOR, low), high), 1)
 
 
 def target_units(minutes: float, language: str) -> int:

@@ -22,7 +22,7 @@ from podcast.stage import StageContext
 
 from .base import ReportingWriter
 from .client import ChatClient, ClientSettings
-from .length import TOLERANCE, count_units, script_units, target_units, within
+from .length import TOLERANCE, count_units, episode_minutes, language_name, script_units, target_units, within
 from .parse import SCRIPT_SCHEMA, ScriptProblems, parse_script
 from .prompting import PromptBook
 from .providers import GEMINI, OPENAI, Endpoint, Provider, estimate_cost, safe_url
@@ -118,7 +118,12 @@ class LLMWriter(ReportingWriter):
     def write(
         self, document: Document, language: str, speakers: tuple[Speaker, ...], ctx: StageContext
     ) -> Script:
-        session = Session.open(self.provider, self.options, language, speakers, ctx)
+        if document.language and document.language != language:
+            self.report.warnings.append(
+                f"write: the source is in {language_name(document.language)}; the {self.name} writer "
+                f"translates it into {language_name(language)}"
+            )
+        session = Session.open(self.provider, self.options, language, speakers, ctx, episode_minutes(ctx.config.minutes, document))
         try:
             return session.write(document)
         finally:
@@ -178,6 +183,7 @@ class Session:
         language: str,
         speakers: tuple[Speaker, ...],
         ctx: StageContext,
+        minutes: float,
     ) -> Session:
         endpoint = Endpoint.resolve(provider, options.base_url, options.api_key_file)
         settings = ClientSettings(
@@ -197,7 +203,7 @@ class Session:
             if listed:
                 client.settings = replace(settings, model=listed)
         book = PromptBook.for_context(language, ctx)
-        session = cls(client, book, options, language, speakers, ctx.config.minutes, ctx)
+        session = cls(client, book, options, language, speakers, minutes, ctx)
         session.fit_server()
         return session
 

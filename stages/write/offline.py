@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
 
-from podcast.errors import InputError
+from podcast.errors import ConfigError, InputError
 from podcast.models import Chapter, Document, Script, Section, Speaker, Turn
 from podcast.options import option
 from podcast.stage import StageContext
 
 from .base import ReportingWriter
 from .extract import document_terms, key_sentences, key_sentences_within, split_sentences, top_term
-from .length import UNITS_PER_MINUTE, count_units, target_units
+from .length import UNITS_PER_MINUTE, count_units, episode_minutes, language_name, target_units
 
 __all__ = ["OfflineWriter"]
 
@@ -39,6 +39,17 @@ class OfflineOptions:
         "at most this many sections become chapters (fewer for short episodes: neighbours are merged)",
     )
     sentences_per_turn: int = option(2, "key sentences the guest says per turn")
+
+
+def _refuse_translation(document: Document, language: str) -> None:
+    """An extractive writer can only speak the source's own language."""
+    if document.language and document.language != language:
+        source, wanted = language_name(document.language), language_name(language)
+        raise ConfigError(
+            f"the source is in {source} but the episode is asked in {wanted} (-l {language}); the offline "
+            f"writer cannot translate: use an LLM writer (--writer openai with OPENAI_API_KEY or "
+            f"OPENAI_BASE_URL, or --writer gemini with GEMINI_API_KEY), or -l {document.language}"
+        )
 
 
 def load_phrases(language: str) -> dict[str, Any]:
@@ -58,7 +69,8 @@ class OfflineWriter(ReportingWriter):
     def write(
         self, document: Document, language: str, speakers: tuple[Speaker, ...], ctx: StageContext
     ) -> Script:
-        target = target_units(ctx.config.minutes, language) if ctx.config.minutes > 0 else 0
+        _refuse_translation(document, language)
+        target = target_units(episode_minutes(ctx.config.minutes, document), language)
         limit = (
             self.options.max_sections
             if not target

@@ -73,3 +73,4 @@ def test_slugify(title, slug):
 
 def test_run_dir_name():
     assert run_dir_name("A B", "0123456789abcdef") == "a-b-01234567"
+    assert run_dir_name("A B", "0123456789abcdef", "zh") == "a-b-01234567-zh"
