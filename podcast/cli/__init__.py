@@ -69,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = typer.main.get_command(make_app())
         result = command.main(args, prog_name="podcast-gen", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent exit code 130
+            code = _fail("interrupted", EXIT_INTERRUPTED, False)
     except PodcastError as exc:
         code = _fail(f"error: {exc}", exc.exit_code, debug)
     except (KeyboardInterrupt, typer.Abort):
