@@ -150,23 +150,23 @@ def test_a_local_first_byte_wait_past_its_limit_fails_without_a_retry(write, llm
     started = time.monotonic()
     with pytest.raises(UpstreamError, match=r"no (first token|complete answer) within 0.3 s"):
         _run(write, llm, timeout=0.3, first_byte_timeout=0.3, retries=1)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # the 1.5 s reply is not waited for twice
     assert len(llm.chats) == 1
 
 
 def test_a_slow_first_byte_from_a_local_server_is_waited_for(write, llm, keyed):
-    llm.responder = lambda seen: Reply(VALID, delay=1.0)
-    episode = _run(write, llm, timeout=0.3, first_byte_timeout=10, retries=0)
+    llm.responder = lambda seen: Reply(VALID, delay=2.5)
+    episode = _run(write, llm, timeout=1.0, first_byte_timeout=20, retries=0)
     assert len(llm.chats) == 1 and episode.script is not None
 
 
 def test_a_stalled_stream_is_retried(write, llm, keyed):
-    replies = iter([Reply(VALID, stall=2.0), Reply(VALID)])
+    replies = iter([Reply(VALID, stall=4.0), Reply(VALID)])
     llm.responder = lambda seen: next(replies)
     started = time.monotonic()
-    episode = _run(write, llm, timeout=0.5, first_byte_timeout=10, retries=1, backoff=0.01)
+    episode = _run(write, llm, timeout=1.0, first_byte_timeout=20, retries=1, backoff=0.01)
     assert len(llm.chats) == 2 and episode.meta["write.details"]["retries"] == 1
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 8
 
 
 def test_trickling_answer_is_cut_off_by_the_total_timeout(write, llm, keyed):
