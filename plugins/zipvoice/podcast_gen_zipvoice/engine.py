@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
 from podcast import (
     Audio,
     Block,
@@ -187,7 +185,7 @@ class ZipVoiceDialogEngine(DialogueEngine[ZipVoiceOptions]):
     # ── weights ─────────────────────────────────────────────────────────────
     @classmethod
     def _folders(cls, options: Any, search: Sequence[Path] = ()) -> tuple[Path, Path]:
-        from .pipeline import model_files_missing
+        from .folders import model_files_missing
 
         checkpoint = options.checkpoint or None
 
@@ -253,6 +251,7 @@ class ZipVoiceDialogEngine(DialogueEngine[ZipVoiceOptions]):
 
     # ── rendering ───────────────────────────────────────────────────────────
     def synthesize_block(self, block: Block) -> BlockAudio:
+        import numpy as np
         import torch
 
         from podcast import estimate_turn_spans
@@ -283,11 +282,13 @@ class ZipVoiceDialogEngine(DialogueEngine[ZipVoiceOptions]):
         mono = out if out.ndim == 1 else out.mean(axis=0)
         return BlockAudio(Audio(out.astype(np.float32), RATE), estimate_turn_spans(mono, RATE, block.turns))
 
-    def _layout(self, wav: np.ndarray) -> np.ndarray:
+    def _layout(self, wav: Any) -> Any:
         return wav[0]
 
     def _prompt_spec(self, block: Block) -> PromptSpec:
         """The carried tail when it holds both hosts (voices continue), else the references."""
+        import numpy as np
+
         from podcast.audio import resample
 
         carried = block.prompt
@@ -348,9 +349,11 @@ class ZipVoiceDialogStereoEngine(ZipVoiceDialogEngine):
     def _channels(self) -> int:
         return 1 if float(self.options.width) <= 0 else 2
 
-    def _layout(self, wav: np.ndarray) -> np.ndarray:
+    def _layout(self, wav: Any) -> Any:
         """Per-host channels (the model puts the prompt's first host on the left) mixed by
         ``width``: 1 keeps them apart, 0 sums them to mono."""
+        import numpy as np
+
         width = min(max(float(self.options.width), 0.0), 1.0)
         if width <= 0:
             return wav.sum(axis=0)

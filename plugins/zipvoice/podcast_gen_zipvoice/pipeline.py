@@ -19,6 +19,7 @@ import numpy as np
 
 from podcast import MissingModelError
 
+from .folders import VOCOS_FILES, model_files_missing
 from .frontend import Pcm16, cross_fade, log_mel, prompt_rms_normalise, trim_edges, trim_prompt
 from .tokenizer import DialogTokenizer, read_token_table
 
@@ -40,17 +41,8 @@ CHUNK_SECONDS = 40.0
 FEAT_SCALE = 0.1
 TARGET_RMS = 0.1
 FADE_SECONDS = 0.1
-MODEL_FILES: tuple[str | tuple[str, ...], ...] = (("model.pt", "model.safetensors"), "model.json", "tokens.txt")
-VOCOS_FILES: tuple[str | tuple[str, ...], ...] = ("config.yaml", "pytorch_model.bin")
 
 Noise = Callable[[int, tuple[int, int, int]], Any]
-
-
-def model_files_missing(folder: Path, checkpoint: str | None = None) -> list[str]:
-    from podcast import missing_files
-
-    required = MODEL_FILES if checkpoint is None else (checkpoint, "model.json", "tokens.txt")
-    return missing_files(folder, required)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,9 +265,9 @@ def load_vocos(folder: Path, *, device: str = "cpu") -> tuple[Any, np.ndarray | 
     from podcast.neural.checkpoint import load_strict, read_state_dict
     from podcast.neural.vocos import Vocos, VocosConfig
 
-    lacking = [n for n in VOCOS_FILES if not (folder / n).is_file()]  # type: ignore[operator]
+    lacking = [n for n in VOCOS_FILES if not (folder / n).is_file()]
     if lacking:
-        raise MissingModelError(f"Vocos files not found: {folder} lacks {', '.join(lacking)}")  # type: ignore[arg-type]
+        raise MissingModelError(f"Vocos files not found: {folder} lacks {', '.join(lacking)}")
     cfg = vocos_config(yaml.safe_load((folder / "config.yaml").read_text()))
     full = read_state_dict(folder / "pytorch_model.bin")
     bank = full.get("feature_extractor.mel_spec.mel_scale.fb")
