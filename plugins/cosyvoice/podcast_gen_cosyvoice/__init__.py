@@ -1,0 +1,1 @@
+"""CosyVoice 2 / 3 for podcast-gen."""
