@@ -9,13 +9,11 @@ embedding, AdaLayerNorm-Zero blocks with rotary attention, final adaptive norm.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .flow import CFM, N_MELS, PreLookahead, _solve_and_cut, length_mask
+from .flow import CFM, N_MELS, PreLookahead, TokenToMel
 
 
 class _TimeEmbed(nn.Module):
@@ -160,32 +158,17 @@ class DiT(nn.Module):
         return self.proj_out(h).transpose(1, 2)
 
 
-class CausalMaskedDiffWithDiT(nn.Module):
+class CausalMaskedDiffWithDiT(TokenToMel):
     """The CosyVoice 3 flow: ``input_embedding``, ``spk_embed_affine_layer``, ``pre_lookahead_layer``, ``decoder``."""
 
     def __init__(self, input_size: int, spk_dim: int, vocab: int, lookahead: PreLookahead, decoder: CFM,
                  token_mel_ratio: int = 2) -> None:  # fmt: skip
-        super().__init__()
-        self.input_embedding = nn.Embedding(vocab, input_size)
-        self.spk_embed_affine_layer = nn.Linear(spk_dim, N_MELS)
+        super().__init__(input_size, spk_dim, vocab, decoder, token_mel_ratio)
         self.pre_lookahead_layer = lookahead
-        self.decoder = decoder
-        self.token_mel_ratio = token_mel_ratio
-
-    def speaker(self, embedding: torch.Tensor) -> torch.Tensor:
-        return self.spk_embed_affine_layer(F.normalize(embedding, dim=1))
 
     def mu(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        keep = length_mask(lengths, tokens.shape[1])
-        h = self.pre_lookahead_layer(self.input_embedding(tokens.clamp(min=0)) * keep[..., None])
+        h = self.pre_lookahead_layer(self.embed(tokens, lengths))
         return h.repeat_interleave(self.token_mel_ratio, dim=1)
-
-    def inference(self, tokens: torch.Tensor, lengths: torch.Tensor, prompt_feat: torch.Tensor,
-                  prompt_frames: torch.Tensor, embedding: torch.Tensor, steps: int = 10,
-                  on_step: Callable[[int, torch.Tensor], None] | None = None) -> list[torch.Tensor]:  # fmt: skip
-        mu = self.mu(tokens, lengths).transpose(1, 2)
-        frames = lengths * self.token_mel_ratio
-        return _solve_and_cut(self.decoder, mu, frames, prompt_feat, prompt_frames, self.speaker(embedding), steps, on_step)
 
 
 def build_flow_v3(cfg: dict) -> CausalMaskedDiffWithDiT:

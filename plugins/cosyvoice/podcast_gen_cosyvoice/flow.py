@@ -367,28 +367,26 @@ class CFM(nn.Module):
         return euler_solve(velocity, x0, grid, on_step=on_step)
 
 
-class CausalMaskedDiffWithXvec(nn.Module):
-    """The CosyVoice 2 flow: ``input_embedding``, ``spk_embed_affine_layer``, ``encoder``,
-    ``encoder_proj``, ``decoder``."""
+class TokenToMel(nn.Module):
+    """What both flows share: token embedding, speaker projection, guided CFM on mu."""
 
-    def __init__(self, input_size: int, spk_dim: int, vocab: int, encoder: UpsampleConformerEncoder,
-                 decoder: CFM, token_mel_ratio: int = 2) -> None:  # fmt: skip
+    def __init__(self, input_size: int, spk_dim: int, vocab: int, decoder: CFM, token_mel_ratio: int) -> None:
         super().__init__()
         self.input_embedding = nn.Embedding(vocab, input_size)
         self.spk_embed_affine_layer = nn.Linear(spk_dim, N_MELS)
-        self.encoder = encoder
-        self.encoder_proj = nn.Linear(encoder.after_norm.normalized_shape[0], N_MELS)
         self.decoder = decoder
         self.token_mel_ratio = token_mel_ratio
 
     def speaker(self, embedding: torch.Tensor) -> torch.Tensor:
         return self.spk_embed_affine_layer(F.normalize(embedding, dim=1))
 
+    def embed(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        keep = length_mask(lengths, tokens.shape[1])
+        return self.input_embedding(tokens.clamp(min=0)) * keep[..., None]
+
     def mu(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """tokens [B, n] (prompt ++ generated, right-padded) -> mu [B, ratio*n, 80]."""
-        keep = length_mask(lengths, tokens.shape[1])
-        emb = self.input_embedding(tokens.clamp(min=0)) * keep[..., None]
-        return self.encoder_proj(self.encoder(emb, lengths))
+        raise NotImplementedError
 
     def inference(self, tokens: torch.Tensor, lengths: torch.Tensor, prompt_feat: torch.Tensor,
                   prompt_frames: torch.Tensor, embedding: torch.Tensor, steps: int = 10,
@@ -398,22 +396,28 @@ class CausalMaskedDiffWithXvec(nn.Module):
         tokens: prompt ++ generated [B, n]; prompt_feat [B, P, 80] (the first ``prompt_frames[b]``
         rows used); embedding [B, 192].
         """
-        spks = self.speaker(embedding)
         mu = self.mu(tokens, lengths).transpose(1, 2)
         frames = lengths * self.token_mel_ratio
-        return _solve_and_cut(self.decoder, mu, frames, prompt_feat, prompt_frames, spks, steps, on_step)
+        mask = length_mask(frames, mu.shape[-1])[:, None].to(mu.dtype)
+        cond = torch.zeros_like(mu)
+        for i, p in enumerate(prompt_frames.tolist()):
+            cond[i, :, :p] = prompt_feat[i, :p].T
+        x = self.decoder.solve(mu * mask, mask, self.speaker(embedding), cond, steps, on_step)
+        return [x[i, :, p:f] for i, (p, f) in enumerate(zip(prompt_frames.tolist(), frames.tolist(), strict=True))]
 
 
-def _solve_and_cut(decoder: CFM, mu: torch.Tensor, frames: torch.Tensor, prompt_feat: torch.Tensor,
-                   prompt_frames: torch.Tensor, spks: torch.Tensor, steps: int,
-                   on_step: Callable[[int, torch.Tensor], None] | None) -> list[torch.Tensor]:  # fmt: skip
-    total = mu.shape[-1]
-    mask = length_mask(frames, total)[:, None].to(mu.dtype)
-    cond = torch.zeros_like(mu)
-    for i, p in enumerate(prompt_frames.tolist()):
-        cond[i, :, :p] = prompt_feat[i, :p].T
-    x = decoder.solve(mu * mask, mask, spks, cond, steps, on_step)
-    return [x[i, :, p:f] for i, (p, f) in enumerate(zip(prompt_frames.tolist(), frames.tolist(), strict=True))]
+class CausalMaskedDiffWithXvec(TokenToMel):
+    """The CosyVoice 2 flow: ``input_embedding``, ``spk_embed_affine_layer``, ``encoder``,
+    ``encoder_proj``, ``decoder``."""
+
+    def __init__(self, input_size: int, spk_dim: int, vocab: int, encoder: UpsampleConformerEncoder,
+                 decoder: CFM, token_mel_ratio: int = 2) -> None:  # fmt: skip
+        super().__init__(input_size, spk_dim, vocab, decoder, token_mel_ratio)
+        self.encoder = encoder
+        self.encoder_proj = nn.Linear(encoder.after_norm.normalized_shape[0], N_MELS)
+
+    def mu(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.encoder_proj(self.encoder(self.embed(tokens, lengths), lengths))
 
 
 def build_flow_v2(cfg: dict) -> CausalMaskedDiffWithXvec:

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
-N_FFT_DEFAULT = 16
+Generators = torch.Generator | list[torch.Generator | None] | None
 
 
 def fold_weight_norm(module: nn.Module) -> None:
@@ -172,18 +172,27 @@ class HiFT(nn.Module):
         phase = F.interpolate(phase.transpose(1, 2) * self.upp, scale_factor=self.upp, mode=mode).transpose(1, 2)
         return torch.sin(phase)
 
-    def _draws(self, b: int, length: int, like: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-        rand_ini = torch.rand(b, self.harmonics, generator=generator).to(like)
+    def _draws(self, b: int, length: int, like: torch.Tensor, generators: Generators,
+               lengths: list[int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """Initial phases [B, H] and noise [B, length, H]: item i draws as one reference call of
+        ``lengths[i]`` samples would (with ``generators[i]``), zero-padded to ``length``."""
+        gens = generators if isinstance(generators, list) else [generators] * b
+        lengths = lengths or [length] * b
+        rand_ini = torch.zeros(b, self.harmonics)
+        noise = torch.zeros(b, length, self.harmonics)
+        for i, (gen, n) in enumerate(zip(gens, lengths, strict=True)):
+            rand_ini[i] = torch.rand(1, self.harmonics, generator=gen)[0]
+            # the reference fills a [1, L, H] view of a [1, H, L] tensor (randn_like keeps the strides)
+            noise[i, :n] = torch.empty(1, self.harmonics, n).transpose(1, 2).normal_(generator=gen)[0]
+            torch.empty(1, n, 1).normal_(generator=gen)  # its discarded noise branch
         rand_ini[:, 0] = 0
-        # the reference fills a [B, L, H] view of a [B, H, L] tensor (randn_like keeps the strides)
-        noise = torch.empty(b, self.harmonics, length).transpose(1, 2).normal_(generator=generator).to(like)
-        torch.empty(b, length, 1).normal_(generator=generator)  # its discarded noise branch
-        return rand_ini, noise
+        return rand_ini.to(like), noise.to(like)
 
-    def source(self, f0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Excitation [B, 1, L] for frame-rate ``f0 [B, T]``."""
+    def source(self, f0: torch.Tensor, generator: Generators = None, frames: list[int] | None = None) -> torch.Tensor:
+        """Excitation [B, 1, L] for frame-rate ``f0 [B, T]`` (item i valid for ``frames[i]`` frames)."""
         up = F.interpolate(f0[:, None], scale_factor=float(self.upp), mode="nearest").transpose(1, 2)
-        rand_ini, noise = self._draws(f0.shape[0], up.shape[1], up, generator)
+        lengths = [n * self.upp for n in frames] if frames is not None else None
+        rand_ini, noise = self._draws(f0.shape[0], up.shape[1], up, generator, lengths)
         sines = self._phase(up, rand_ini) * self.alpha
         uv = (up > self.threshold).to(up.dtype)
         amp = uv * self.sigma + (1 - uv) * self.alpha / 3
@@ -216,9 +225,9 @@ class HiFT(nn.Module):
         wav = torch.istft(spec, self.n_fft, self.hop, self.n_fft, window=self._window(magnitude))
         return wav.clamp(-self.limit, self.limit)
 
-    def forward(self, mel: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """mel [B, 80, T] -> waveform [B, T * 480]."""
-        return self.decode(mel, self.source(self.f0(mel), generator))
+    def forward(self, mel: torch.Tensor, generator: Generators = None, frames: list[int] | None = None) -> torch.Tensor:
+        """mel [B, 80, T] -> waveform [B, T * 480]; ``generator``: one, or one per item."""
+        return self.decode(mel, self.source(self.f0(mel), generator, frames))
 
 
 class _CausalUpsample(nn.Conv1d):
@@ -259,7 +268,8 @@ class CausalHiFT(HiFT):
         """The fixed ``rand_ini`` [1, H], ``sine_waves`` [1, N, H] (and optionally ``uv``)."""
         self._fixed = tensors
 
-    def _draws(self, b: int, length: int, like: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _draws(self, b: int, length: int, like: torch.Tensor, generators: Generators,
+               lengths: list[int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
         if self._fixed is None:
             self._fixed = replay_cv3_noise(self)
         sine = self._fixed["sine_waves"]

@@ -48,6 +48,7 @@ class Segment:
 
     tokens: list[int]
     voice: VoicePrompt
+    seed: int | None = None  # the vocoder's noise (None: the global generator)
     wav: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
@@ -129,34 +130,38 @@ class CosyVoice2:
                                    emb.to(dev), on_step=on_step)  # fmt: skip
 
     @torch.inference_mode()
-    def mel2wav(self, mels: Sequence[torch.Tensor], generator: torch.Generator | None = None) -> list[np.ndarray]:
-        """Waveforms of mels [80, T], vocoded in one padded batch (silence after each end)."""
+    def mel2wav(self, mels: Sequence[torch.Tensor], generators: Sequence[torch.Generator | None]) -> list[np.ndarray]:
+        """Waveforms of mels [80, T], vocoded in one padded batch (silence after each end);
+        item i draws its source noise from ``generators[i]`` as a call of its own would."""
         longest = max(m.shape[1] for m in mels)
         batch = torch.full((len(mels), mels[0].shape[0], longest), SILENT_LOG_MEL, device=self.device)
         for i, m in enumerate(mels):
             batch[i, :, : m.shape[1]] = m
-        wav = self.hift(batch, generator)
+        frames = [m.shape[1] for m in mels]
+        wav = self.hift(batch, list(generators), frames)
         hop = wav.shape[1] // longest
-        return [wav[i, : m.shape[1] * hop].float().cpu().numpy() for i, m in enumerate(mels)]
+        return [wav[i, : n * hop].float().cpu().numpy() for i, n in enumerate(frames)]
 
-    def render(self, segments: Sequence[Segment], generator: torch.Generator | None = None,
-               max_frames: int = 6000) -> None:  # fmt: skip
+    def render(self, segments: Sequence[Segment], max_frames: int = 6000) -> None:
         """Fill ``segment.wav`` for every segment, in batches of similar length."""
-        order = sorted(range(len(segments)), key=lambda i: len(segments[i].tokens) + len(segments[i].voice.features.tokens))
-        for group in _groups(order, [2 * (len(s.tokens) + len(s.voice.features.tokens)) for s in segments], max_frames):
+        size = [2 * (len(s.tokens) + len(s.voice.features.tokens)) for s in segments]
+        for group in _groups(sorted(range(len(segments)), key=size.__getitem__), size, max_frames):
             chosen = [segments[i] for i in group]
-            for seg, wav in zip(chosen, self.mel2wav(self.token2mel(chosen), generator), strict=True):
+            gens = [torch.Generator().manual_seed(s.seed) if s.seed is not None else None for s in chosen]
+            for seg, wav in zip(chosen, self.mel2wav(self.token2mel(chosen), gens), strict=True):
                 seg.wav = wav
 
     def synthesize(self, text: str, voice: VoicePrompt, instruct: str = "", *, greedy: bool = False,
-                   generator: torch.Generator | None = None) -> np.ndarray:  # fmt: skip
-        """One turn: segments rendered and joined with short fades (no clicks at the joins)."""
-        parts = [Segment(self.speech_tokens(t, voice, instruct, greedy=greedy, generator=generator), voice)
-                 for t in self.segments(text)]  # fmt: skip
+                   seed: int | None = None) -> np.ndarray:  # fmt: skip
+        """One turn: segments rendered and joined with short fades (no clicks at the joins).
+        ``seed`` seeds the sampler, and the vocoder of segment k with ``seed + k``."""
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        parts = [Segment(self.speech_tokens(t, voice, instruct, greedy=greedy, generator=gen), voice,
+                         None if seed is None else seed + k) for k, t in enumerate(self.segments(text))]  # fmt: skip
         parts = [p for p in parts if p.tokens]
         if not parts:
             return np.zeros(0, np.float32)
-        self.render(parts, generator)
+        self.render(parts)
         return join([p.wav for p in parts])
 
 

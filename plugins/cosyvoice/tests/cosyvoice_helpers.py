@@ -222,7 +222,7 @@ def _write_onnx(root: Path) -> None:
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [None, 192])],
         [proj, numpy_helper.from_array(np.array([1], np.int64), "axes1")],
     )  # fmt: skip
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), root / "campplus.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), root / "campplus.onnx")
 
 
 def make_tiny_folder(root: Path, seed: int = 5) -> Path:

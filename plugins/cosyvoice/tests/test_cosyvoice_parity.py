@@ -209,6 +209,15 @@ def test_ras_sampler_trace(root: Path, model) -> None:
 # ── flow ──────────────────────────────────────────────────────────────────────────────────
 
 
+def _step0(flow, trace: Arrays, mu: torch.Tensor, spk: torch.Tensor, what: str) -> None:  # noqa: ANN001
+    """The estimator's first call (t = 0) on the reference noise: guided and unguided rows."""
+    x, c, z = trace.t("cfm_noise"), trace.t("cfm_cond"), torch.zeros_like
+    out = flow.decoder.estimator(torch.cat([x, x]), torch.ones(2, 1, x.shape[-1]), torch.cat([mu, z(mu)]),
+                                 torch.zeros(2), torch.cat([spk, z(spk)]), torch.cat([c, z(c)]))  # fmt: skip
+    close(out[:1], trace["est_step0_out_cond"], 1e-4, f"{what} step 0 (conditioned)")
+    close(out[1:], trace["est_step0_out_uncond"], 1e-4, f"{what} step 0 (unconditioned)")
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_flow_every_solver_step(root: Path, model, case: str) -> None:
     trace = _trace(root, case)
@@ -229,13 +238,8 @@ def test_flow_every_solver_step(root: Path, model, case: str) -> None:
             close(mu, trace["flow_mu"], 1e-4, "mu")
         if trace.has("cfm_noise"):
             close(flow.decoder.noise(mu.shape[1], mu), trace["cfm_noise"], 0.0, "fixed noise")
-        if trace.has("est_step0_out_cond", "cfm_cond"):
-            x, m, c = trace.t("cfm_noise"), mu.transpose(1, 2), trace.t("cfm_cond")
-            z = torch.zeros_like
-            out = flow.decoder.estimator(torch.cat([x, x]), torch.ones(2, 1, x.shape[-1]), torch.cat([m, z(m)]),
-                                         torch.zeros(2), torch.cat([spk, z(spk)]), torch.cat([c, z(c)]))  # fmt: skip
-            close(out[:1], trace["est_step0_out_cond"], 1e-4, "estimator step 0 (conditioned)")
-            close(out[1:], trace["est_step0_out_uncond"], 1e-4, "estimator step 0 (unconditioned)")
+        if trace.has("est_step0_out_cond", "cfm_cond", "cfm_noise"):
+            _step0(flow, trace, mu.transpose(1, 2), spk, "estimator")
         steps: list[torch.Tensor] = []
         prompt = trace.t("flow_prompt_feat")
         mel = flow.inference(tokens, lengths, prompt, torch.tensor([prompt.shape[1]]), trace.t("flow_embedding_in"),
@@ -286,8 +290,7 @@ def test_zero_shot_end_to_end_from_the_prompt_file(root: Path, model) -> None:
     voice = model.voice(samples, rate, case["prompt_text"])
     if trace.has("prompt_text_token"):
         assert list(voice.text_ids) == trace["prompt_text_token"].reshape(-1).tolist()
-    wav = model.synthesize(case["tts_text"], voice, greedy=True,
-                           generator=torch.Generator().manual_seed(int(case.get("hift_seed", 11))))  # fmt: skip
+    wav = model.synthesize(case["tts_text"], voice, greedy=True, seed=int(case.get("hift_seed", 11)))
     close(wav, trace["tts_speech"].reshape(-1), 1e-3, "zero-shot waveform")
 
 
@@ -322,11 +325,7 @@ def test_cosyvoice3_token_to_audio(root: Path) -> None:
         if trace.has("flow_mu"):
             close(mu, trace["flow_mu"], 1e-5, "v3 mu")
         if trace.has("est_step0_out_cond", "cfm_noise", "cfm_cond", "flow_spk_proj"):
-            x, c, spk, z = trace.t("cfm_noise"), trace.t("cfm_cond"), trace.t("flow_spk_proj"), torch.zeros_like
-            out = flow.decoder.estimator(torch.cat([x, x]), torch.ones(2, 1, x.shape[-1]), torch.cat([mu, z(mu)]),
-                                         torch.zeros(2), torch.cat([spk, z(spk)]), torch.cat([c, z(c)]))  # fmt: skip
-            close(out[:1], trace["est_step0_out_cond"], 1e-4, "DiT step 0 (conditioned)")
-            close(out[1:], trace["est_step0_out_uncond"], 1e-4, "DiT step 0 (unconditioned)")
+            _step0(flow, trace, mu, trace.t("flow_spk_proj"), "DiT")
         steps: list[torch.Tensor] = []
         prompt = trace.t("prompt_feat")
         mel = flow.inference(tokens, lengths, prompt, torch.tensor([prompt.shape[1]]), trace.t("embedding"),
