@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .checks import check_voice_files, check_voice_speakers
 from .config import Config
 from .errors import ConfigError, InputError
 from .models import Document, Episode, Section, StageRecord, content_hash, frozen_mapping
@@ -54,14 +55,23 @@ class Pipeline:
 
     def run(self, sources: Sequence[str], until: str | None = None) -> Episode:
         """Run every stage (or up to and including kind ``until``) and return the episode."""
+        self.check_until(until)
         ctx = self.context()
+        check_voice_files(self.config)
         for stage in (*self.ingesters, *self.stages):
             stage.check(ctx)
         episode = Episode(tuple(sources), language=self.config.language, warnings=self.notes)
         episode = self._ingest(episode, ctx)
+        check_voice_speakers(self.config, episode.document)
         run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
         with episode_lock(run_dir, self.config.lock_timeout):
             return self._run_locked(replace(episode, run_dir=run_dir), replace(ctx, run_dir=run_dir), until)
+
+    def check_until(self, until: str | None) -> None:
+        """Refuse an ``until`` that names no stage kind of this pipeline."""
+        kinds = [item.partition(":")[0] for item in self.config.order]
+        if until is not None and until not in kinds:
+            raise ConfigError(f"--until {until!r} is not a stage of this pipeline; use one of: {', '.join(kinds)}")
 
     def _ingest(self, episode: Episode, ctx: StageContext) -> Episode:
         started = time.perf_counter()
@@ -87,6 +97,8 @@ class Pipeline:
         previous = load_episode(run_dir)
         _save_document(run_dir, episode.document)
         episode = _save(episode)
+        if until == "ingest":
+            return episode
         for stage in self.stages:
             episode = self._run_stage(stage, episode, previous, ctx)
             _save(episode)
