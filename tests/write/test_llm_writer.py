@@ -146,12 +146,12 @@ def test_500_fails_after_bounded_retries(write, llm, keyed):
 
 def test_a_local_first_byte_wait_past_its_limit_fails_without_a_retry(write, llm, keyed):
     """A local server still reading the prompt is not asked again (that would repeat the work)."""
-    llm.responder = lambda seen: Reply(VALID, delay=1.5)
+    llm.responder = lambda seen: Reply(VALID, delay=5.0)
     started = time.monotonic()
-    with pytest.raises(UpstreamError, match=r"no (first token|complete answer) within 0.3 s"):
-        _run(write, llm, timeout=0.3, first_byte_timeout=0.3, retries=1)
-    assert time.monotonic() - started < 10  # the 1.5 s reply is not waited for twice
-    assert len(llm.chats) == 1
+    with pytest.raises(UpstreamError, match=r"no (first token|complete answer) within 1 s"):
+        _run(write, llm, timeout=1, first_byte_timeout=1, retries=2)
+    assert time.monotonic() - started < 10  # the 5 s reply is not waited for, nor asked for again
+    assert len(llm.chats) <= 1
 
 
 def test_a_slow_first_byte_from_a_local_server_is_waited_for(write, llm, keyed):
