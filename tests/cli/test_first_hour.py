@@ -8,18 +8,8 @@ import pytest
 
 from podcast.errors import EXIT_USAGE
 from tests.conftest import EXAMPLES, clean_env
-from tests.write.llm_cooperative import cooperative
-from tests.write.llm_server import LLMServer
 
 SAILS = str(EXAMPLES / "solar-sails.md")
-
-
-@pytest.fixture
-def llm():
-    server = LLMServer().start()
-    server.responder = cooperative
-    yield server
-    server.stop()
 
 
 def _write(run_cli, *args: str, env=None):

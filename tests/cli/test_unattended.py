@@ -9,8 +9,6 @@ import subprocess
 import pytest
 
 from tests.conftest import EXAMPLES, console_script
-from tests.write.llm_cooperative import cooperative
-from tests.write.llm_server import LLMServer
 
 CRON = EXAMPLES / "cron" / "podcast-gen.cron"
 SERVICE = EXAMPLES / "cron" / "podcast-gen.service"
@@ -20,14 +18,6 @@ def _cron_command() -> str:
     """The crontab line's command (after the five time fields)."""
     line = next(line for line in CRON.read_text().splitlines() if line.strip() and not line.startswith("#"))
     return line.split(None, 5)[5]
-
-
-@pytest.fixture
-def llm():
-    server = LLMServer().start()
-    server.responder = cooperative
-    yield server
-    server.stop()
 
 
 @pytest.mark.slow
