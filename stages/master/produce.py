@@ -5,7 +5,7 @@ tags, transcripts, chapters and the mastering report."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
@@ -87,16 +87,29 @@ def _prepare(
     return audio, speakers, estimate
 
 
+Step = Callable[[str], None] | None
+EPISODE_STEPS = 4  # joining clips, leveling speakers, encoding and verifying, writing transcripts
+
+
+def _tell(step: Step, label: str) -> None:
+    if step is not None:
+        step(label)
+
+
 def master_timeline(
     timeline: Timeline,
     options: MasterOptions,
     out: Path,
     tags: Tags,
+    step: Step = None,
     level: float | None = None,
 ) -> Mastered:
     """Level, master, encode and verify ``timeline`` into ``out``; returns the result.
-    ``level`` is the timeline's integrated loudness when the caller knows it."""
+    ``step(label)`` is told when each step starts (leveling, then encoding); ``level`` is
+    the timeline's integrated loudness when the caller knows it."""
+    _tell(step, "leveling speakers")
     audio, speakers, estimate = _prepare(timeline, options, level)
+    _tell(step, f"encoding and verifying {options.format}")
     enc, targets = _encoding(options, tags), _targets(options)
     with writing(out):
         with atomic_path(out) as tmp:
@@ -356,12 +369,13 @@ def chapter_marks(
 
 
 def master_episode(
-    episode: Episode, options: MasterOptions, run_dir: Path, seed: int = 0
+    episode: Episode, options: MasterOptions, run_dir: Path, seed: int = 0, step: Step = None
 ) -> Episode:
     """Master ``episode.rendering`` into ``run_dir``; returns the episode with ``segments``
-    and ``outputs`` set."""
+    and ``outputs`` set.  ``step(label)`` is told as each of :data:`EPISODE_STEPS` starts."""
     from dataclasses import replace
 
+    _tell(step, "joining clips")
     script = _texts(episode)
     policy = GapPolicy(
         options.gap,
@@ -386,7 +400,8 @@ def master_episode(
     chapters = chapter_marks(script, segments, length)
     out = run_dir / f"{options.filename}.{options.format}"
     tags = episode_tags(episode, options, chapters, run_dir)
-    mastered = master_timeline(timeline, options, out, tags)
+    mastered = master_timeline(timeline, options, out, tags, step)
+    _tell(step, "writing transcripts")
     with writing(run_dir):
         files = _write_texts(run_dir, options.filename, script, segments, chapters)
     outputs = Outputs(
@@ -475,7 +490,7 @@ def master_file(source: Path, out: Path | None, options: MasterOptions) -> Maste
         with _read_into_spill(source, out.parent, blocks, rate, rows, options) as (pre, level):
             if pre.shape[1] < round(0.4 * rate):
                 raise InputError(f"{source} is shorter than 0.4 s; nothing to measure")
-            return master_timeline(Timeline(pre, rate, ()), options, out, tags, level)
+            return master_timeline(Timeline(pre, rate, ()), options, out, tags, level=level)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from podcast.errors import UpstreamError
 
 from .providers import NO_KEY, Endpoint, safe_url
 
-__all__ = ["ChatClient", "ClientSettings", "Usage", "redact"]
+__all__ = ["ChatClient", "ClientSettings", "PromptCut", "Usage", "redact"]
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 # An answer may hold this many characters per max_tokens token (at least MIN_ANSWER_CHARS):
@@ -85,6 +85,24 @@ class _Retry(Exception):
         self.wait = wait
 
 
+class PromptCut(Exception):
+    """The server counted far fewer prompt tokens than were sent: it cut the prompt."""
+
+    def __init__(self, sent_tokens: int, kept_tokens: int) -> None:
+        super().__init__(f"prompt cut from about {sent_tokens} to {kept_tokens} tokens")
+        self.sent_tokens, self.kept_tokens = sent_tokens, kept_tokens
+
+    @property
+    def kept_share(self) -> float:
+        return self.kept_tokens / max(self.sent_tokens, 1)
+
+
+#: Characters per token for the cut check: above what real text runs (English about 4 with
+#: the common tokenizers, Chinese about 1.3), so a real cut is never mistaken for a short count.
+CUT_CHARS_PER_TOKEN = 4.5
+CUT_SHARE = 0.9
+
+
 class _Late(Exception):
     """A call did not finish within its time limit."""
 
@@ -139,6 +157,8 @@ class ChatClient:
         self.token_param = "max_tokens"
         self.cut_off = False  # the last answer stopped at max_tokens
         self.dropped: set[str] = set()  # optional request fields the server refused
+        self.local = False  # a server on this machine: long first-byte waits, cut checks
+        self.first_byte_timeout = 1800.0
 
     @property
     def label(self) -> str:
@@ -169,13 +189,29 @@ class ChatClient:
                 attempt += 1
                 continue
             self.usage.add(purpose, prompt_chars, usage, text)
+            self._check_cut(prompt_chars, usage)
             return text
+
+    def reset(self) -> None:
+        """Forget the HTTP client so the next request builds one with the current timeouts."""
+        self._client = None
+
+    def _check_cut(self, prompt_chars: int, usage: Any) -> None:
+        """Raise :class:`PromptCut` when a local server's own prompt-token count is well below the
+        least the prompt can have been (a silent truncation at the server's context)."""
+        kept = getattr(usage, "prompt_tokens", None) if usage is not None else None
+        if not self.local or not kept:
+            return
+        least = int(prompt_chars / CUT_CHARS_PER_TOKEN)
+        if kept < CUT_SHARE * least:
+            raise PromptCut(int(prompt_chars / 4), int(kept))
 
     def first_model(self) -> str | None:
         """The first model a self-hosted server lists, or ``None`` when it lists none."""
         seconds = min(10.0, self.settings.timeout)
         try:
-            page = _within(seconds, lambda: self._openai().models.list(timeout=seconds))
+            client = self._openai()  # built (and openai imported) before the clock starts
+            page = _within(seconds, lambda: client.models.list(timeout=seconds))
             return next((m.id for m in page.data if getattr(m, "id", None)), None)
         except _Late:
             self._abandon()
@@ -195,12 +231,23 @@ class ChatClient:
     def _attempt(
         self, messages: list[dict[str, str]], label: str, schema: Mapping[str, Any] | None
     ) -> tuple[str, Any]:
-        """One request, given up after ``timeout`` seconds in all (see :func:`_within`)."""
+        """One request, given up after :meth:`_deadline` seconds in all (see :func:`_within`).
+        A local server past its whole allowance is not asked again: it would redo the same work."""
         try:
-            return _within(self.settings.timeout, lambda: self._attempt_now(messages, label, schema))
+            return _within(self._deadline(), lambda: self._attempt_now(messages, label, schema))
         except _Late:
             self._abandon()
+            if self.local:
+                raise UpstreamError(
+                    f"{self.label}: no complete answer within {self._deadline():g} s; raise "
+                    "stages.write.*.first_byte_timeout or use a smaller model or shorter --minutes"
+                ) from None
             raise _Retry(f"no answer within {self.settings.timeout:g} s (in all)") from None
+
+    def _deadline(self) -> float:
+        """Seconds one request may take in all: ``timeout``, or for a local server (which may
+        read a long prompt for minutes before its first token) ``first_byte_timeout``."""
+        return max(self.first_byte_timeout, self.settings.timeout) if self.local else self.settings.timeout
 
     def _abandon(self) -> None:
         """Drop the client of a request past its time (closing its connections ends the
@@ -233,7 +280,14 @@ class ChatClient:
             if exc.status_code in (400, 422) and self._downgrade(_error_text(exc).lower(), kwargs):
                 raise _Downgrade() from None
             raise self._status_error(exc) from None
+        except _Stalled as exc:
+            raise _Retry(str(exc)) from None
         except (openai.APITimeoutError, *timeouts):
+            if self.local:  # prompt processing on a CPU: waiting again would repeat the same work
+                raise UpstreamError(
+                    f"{self.label}: no first token within {self.first_byte_timeout:g} s; raise "
+                    "stages.write.*.first_byte_timeout or use a smaller model or shorter --minutes"
+                ) from None
             raise _Retry(f"no answer within {self.settings.timeout:g} s") from None
         except openai.APIConnectionError as exc:
             raise _Retry(f"cannot connect: {self.redact(_cause(exc))}") from None
@@ -293,7 +347,8 @@ class ChatClient:
         parts: list[str] = []
         usage, received, chunks = None, 0, 0
         self.cut_off = False
-        for chunk in stream:
+        watchdog = _Watchdog(stream, self.settings.timeout) if self.local else None
+        for chunk in _watched(stream, watchdog):
             chunks += 1
             if not hasattr(chunk, "choices"):
                 raise _Retry(f"the server did not stream chat completion chunks: {self._shown(chunk)}")
@@ -334,10 +389,13 @@ class ChatClient:
         if self._client is None:
             import openai
 
+            # A local server may think for minutes before its first byte; a stalled stream is
+            # caught by the watchdog of _stream instead.
+            timeout = max(self.first_byte_timeout, self.settings.timeout) if self.local else self.settings.timeout
             self._client = openai.OpenAI(
                 api_key=self.endpoint.key or NO_KEY,
                 base_url=self.endpoint.base_url,
-                timeout=self.settings.timeout,
+                timeout=timeout,
                 max_retries=0,
             )
         return self._client
@@ -360,6 +418,58 @@ class ChatClient:
         delay = min(max(delay, 0.0), self.settings.max_wait)
         self.log.debug("%s: %s; retrying in %.1f s", self.endpoint.provider.name, exc, delay)
         time.sleep(delay)
+
+
+class _Stalled(Exception):
+    """A streamed answer stopped arriving (after its first token)."""
+
+
+class _Watchdog:
+    """Closes a stream whose chunks stop for ``stall`` seconds after the first one arrived."""
+
+    def __init__(self, stream: Any, stall: float) -> None:
+        import threading
+
+        self.stream, self.stall = stream, stall
+        self.last: float | None = None
+        self.fired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def tick(self) -> None:
+        self.last = time.monotonic()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(0.5, self.stall / 4)):
+            if self.last is not None and time.monotonic() - self.last > self.stall:
+                self.fired = True
+                try:
+                    self.stream.close()
+                finally:
+                    return
+
+
+def _watched(stream: Any, watchdog: _Watchdog | None) -> Any:
+    """Iterate ``stream``, feeding ``watchdog``; a stall it detected becomes :class:`_Stalled`."""
+    if watchdog is None:
+        yield from stream
+        return
+    try:
+        for chunk in stream:
+            watchdog.tick()
+            yield chunk
+    except Exception:
+        if watchdog.fired:
+            raise _Stalled(f"the answer stalled for more than {watchdog.stall:g} s") from None
+        raise
+    finally:
+        watchdog.stop()
+    if watchdog.fired:
+        raise _Stalled(f"the answer stalled for more than {watchdog.stall:g} s")
 
 
 def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
