@@ -247,6 +247,7 @@ def engine_context(ctx: StageContext, engine: str) -> EngineContext:
         report=ctx.progress,
         model_dir=base.model_dir,
         cache_dir=base.cache_dir / engine,
+        run_dir=ctx.run_dir,
     )
 
 
@@ -274,6 +275,12 @@ class SynthesisStage(Stage):
         if reason is not None:
             raise SynthesisError(f"{self.name} cannot run: {reason}")
         caps = self.capabilities()
+        if ctx.config.commercial_only and caps.commercial_ok is not True:
+            licence = caps.weights_licence or caps.licence or "unknown licence"
+            raise SynthesisError(
+                f"{self.name} output may not be used commercially ({licence}) and commercial_only is set; "
+                "choose another --synth"
+            )
         language = ctx.config.language
         if language is not None:
             _require_language(self.name, caps, language)
