@@ -34,7 +34,15 @@ from .options import build_options
 from .stage import Stage, StageContext
 from .synthesis import Audio, Block, BlockAudio, Capabilities, DialogueEngine, Engine, Prompt, TurnEngine
 
-__all__ = ["check_engine", "episode_factory", "podcast_plugins", "reference_voice", "run_engine", "run_stage"]
+__all__ = [
+    "check_engine",
+    "config_with_voices",
+    "episode_factory",
+    "podcast_plugins",
+    "reference_voice",
+    "run_engine",
+    "run_stage",
+]
 
 
 @pytest.fixture
@@ -118,8 +126,19 @@ def reference_voice(
     return Voice(ref_audio=path, ref_text=REFERENCE_TEXT.get(language, REFERENCE_TEXT["en"]))
 
 
-def _speakers_with(voices: Mapping[str, Voice], ids: Sequence[str]) -> tuple[Speaker, ...]:
-    return tuple(Speaker(i, i, voice=voices.get(i, Voice())) for i in sorted(set(ids), key=lambda s: int(s[1:])))
+def _speakers(ids: Sequence[str]) -> tuple[Speaker, ...]:
+    return tuple(Speaker(i, i) for i in sorted(set(ids), key=lambda s: int(s[1:])))
+
+
+def config_with_voices(voices: Mapping[str, Voice], **fields: Any) -> Config:
+    """A :class:`Config` whose speakers have ``voices`` (as ``--voice`` would set them)."""
+    from .models import frozen_mapping
+
+    speakers = {
+        sid: {k: v for k, v in (("voice", voice.preset), ("ref_audio", voice.ref_audio), ("ref_text", voice.ref_text)) if v}
+        for sid, voice in voices.items()
+    }
+    return Config(speakers=frozen_mapping({k: {f: str(v) for f, v in d.items()} for k, d in speakers.items()}), **fields)
 
 
 def run_engine(
@@ -150,11 +169,10 @@ def run_engine(
     reason = engine_cls.unavailable(stage.options)
     if reason is not None:
         raise SynthesisError(f"{engine_cls.name} cannot run: {reason}")
-    speakers = _speakers_with(voices or {}, [s for s, _ in turns])
-    script = Script(language, tuple(Turn(s, t) for s, t in turns), speakers, (), "Engine test")
+    script = Script(language, tuple(Turn(s, t) for s, t in turns), _speakers([s for s, _ in turns]), (), "Engine test")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    ctx = StageContext(Config(language=language, seed=seed), folder, seed)
+    ctx = StageContext(config_with_voices(voices or {}, language=language, seed=seed), folder, seed)
     episode = stage.run(Episode(("engine-test",), language, folder, None, script), ctx)
     assert episode.rendering is not None
     return episode.rendering
@@ -188,7 +206,7 @@ def check_engine(
         cloning = caps.cloning or caps.needs_reference
         voices = {s: reference_voice(Path(folder) / "voices", s, language=language) if cloning else Voice() for s in speakers}
     turns = tuple(Turn(speakers[i % len(speakers)], text) for i, (_, text) in enumerate(CHECK_TURNS.get(language, CHECK_TURNS["en"])))
-    script = Script(language, turns, _speakers_with(voices, speakers), (), "Engine check")
+    script = Script(language, turns, _speakers(speakers), (), "Engine check")
     engine.check(script, voices)
     engine.load()
     try:

@@ -15,6 +15,7 @@ from .params import (
     Minutes,
     Output,
     Private,
+    Rewrite,
     Sets,
     Sources,
     StageSel,
@@ -62,6 +63,7 @@ def make(
         float | None, typer.Option("--lock-timeout", help="Seconds to wait for another run on the same episode.")
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Stop after this stage kind (e.g. write).")] = None,
+    rewrite: Rewrite = False,
     as_json: Json = False,
 ) -> None:
     from ..api import episode_summary, make_episode
@@ -74,6 +76,7 @@ def make(
         "synthesize": synth,
         "minutes": minutes,
         "lock_timeout": lock_timeout,
+        "rewrite": rewrite or None,
     }
     config = build_config(config_file, sets, allow_private_urls, stage=stage, voices=voice, overrides=overrides)
     with reporting(quiet=False):

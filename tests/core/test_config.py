@@ -44,8 +44,9 @@ def test_speakers_and_voices(tmp_path):
     path = write(tmp_path, '[speakers.S1]\nname = "Ada"\nrole = "host"\n')
     config = load_config(path, voices=['S2=ref.wav:"Hello there."', "S1=en-gb"], env={})
     s1, s2 = config.speaker_list("en")
-    assert (s1.name, s1.voice.preset) == ("Ada", "en-gb")
-    assert s2.name == "Sam" and s2.voice.ref_audio == Path("ref.wav") and s2.voice.ref_text == "Hello there."
+    voices = config.voices()  # voices are not part of the script's speakers
+    assert (s1.name, voices["S1"].preset) == ("Ada", "en-gb")
+    assert s2.name == "Sam" and voices["S2"].ref_audio == Path("ref.wav") and voices["S2"].ref_text == "Hello there."
     assert [s.name for s in load_config(None, env={}).speaker_list("zh")] == ["小雨", "阿杰"]
 
 
