@@ -157,7 +157,7 @@ def encode_parts(
             raise OutputError(
                 f"unknown output format {enc.format!r}; choose one of {', '.join(FORMATS)}"
             )
-    except (OSError, RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError) as exc:  # OSError: the caller names the file
         raise OutputError(f"encoding {path.name} as {enc.format} failed: {exc}") from None
     return None
 
