@@ -23,6 +23,7 @@ from podcast.options import option
 from podcast.stage import StageContext
 
 from .client import ClientSettings, Usage
+from .length import episode_minutes
 from .llm import LLMOptions, LLMWriter, Session
 from .providers import Endpoint, Provider
 
@@ -192,7 +193,8 @@ class LlamaCppWriter(LLMWriter):
         o = self.options
         settings = ClientSettings(facts.name, o.temperature, o.max_tokens, o.timeout, o.retries, o.backoff, o.max_wait,
                                   False, o.response_format)  # fmt: skip
-        session = Session.with_client(InProcessClient(server, settings, facts.name), o, language, speakers, ctx)
+        minutes = episode_minutes(ctx.config.minutes, document)
+        session = Session.with_client(InProcessClient(server, settings, facts.name), o, language, speakers, ctx, minutes)
         session.fit_context(context, {"kind": "in-process", "context_tokens": context,
                                       "trained_context_tokens": facts.trained_context, "model": facts.name})  # fmt: skip
         try:

@@ -209,9 +209,11 @@ class Session:
 
     @classmethod
     def with_client(cls, client: Any, options: LLMOptions, language: str, speakers: tuple[Speaker, ...],
-                    ctx: StageContext) -> Session:  # fmt: skip
-        """A session around a ready client (the in-process GGUF writer's)."""
-        return cls(client, PromptBook.for_context(language, ctx), options, language, speakers, ctx.config.minutes, ctx)
+                    ctx: StageContext, minutes: float | None = None) -> Session:  # fmt: skip
+        """A session around a ready client (the in-process GGUF writer's); ``minutes`` is the
+        target length (default: ``--minutes``, else the longest length that follows a source)."""
+        minutes = minutes or episode_minutes(ctx.config.minutes, None)
+        return cls(client, PromptBook.for_context(language, ctx), options, language, speakers, minutes, ctx)
 
     def fit_context(self, context: int, facts: Mapping[str, Any]) -> None:
         """Budget prompts and answers for a model run at ``context`` tokens."""
