@@ -81,6 +81,17 @@ class Document:
     language: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
+    def to_markdown(self) -> str:
+        """``# title``, then each section as ``## heading`` and its paragraphs: Markdown that
+        ingests back into the same title and sections."""
+        parts = [f"# {self.title}"] if self.title else []
+        for section in self.sections:
+            if section.heading:
+                parts.append(f"## {' '.join(section.heading.split())}")
+            if section.text:
+                parts.append(section.text)
+        return "\n\n".join(parts) + "\n"
+
     @property
     def text(self) -> str:
         """All section texts joined by blank lines (headings included as lines)."""

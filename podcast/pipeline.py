@@ -298,7 +298,7 @@ def _save_document(run_dir: Path, document: Document | None) -> None:
     if document is None:
         return
     atomic_write_json(run_dir / "document.json", to_jsonable(document))
-    atomic_write_text(run_dir / "document.md", f"# {document.title}\n\n{document.text}\n")
+    atomic_write_text(run_dir / "document.md", document.to_markdown())
 
 
 def load_episode(run_dir: Path) -> Episode | None:

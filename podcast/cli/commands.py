@@ -119,7 +119,7 @@ def ingest(
     config = build_config(config_file, sets, allow_private_urls, overrides={"language": language})
     document = ingest_document(sources, config, get_plugins())
     payload = {**to_jsonable(document), "text": document.text, "hash": document.hash}
-    _emit(payload, as_json, lambda d: f"# {d['title']}\n\n{d['text']}")
+    _emit(payload, as_json, lambda _: document.to_markdown().rstrip("\n"))
 
 
 def plugins(as_json: Json = False) -> None:

@@ -58,4 +58,21 @@ def normalize_io(
         stream = sys.stdin if source == "-" else _read(source).splitlines()
         _jsonl(stream, normalize, out)
     else:
-        out.write(normalize(_read(source)) + "\n")
+        out.write(_normalize_text(_read(source), chosen, language, lex, normalize))
+
+
+def _normalize_text(text: str, chosen: Any, language: str, lex: Any, normalize: Any) -> str:
+    """A script file (several lines: ``# title``, ``## chapter``, one turn per line) turn by
+    turn, keeping that structure; one line of ``[S1]…[S2]…`` or plain text as one string, the
+    way the reference normalizers take it."""
+    from podcast.models import Script
+
+    from .profiles import normalize_script
+
+    if len([line for line in text.splitlines() if line.strip()]) < 2:
+        return normalize(text) + "\n"
+    try:
+        script = Script.parse(text, language)
+    except ValueError:  # no [S1]/[S2] tags (or text before the first): plain text
+        return normalize(text) + "\n"
+    return normalize_script(script, chosen, lex).to_file_text()

@@ -57,3 +57,32 @@ def test_each_language_gets_its_own_folder(run_cli, llm, tmp_path):
     assert (tmp_path / english["script"]).read_text(encoding="utf-8") == before
     assert chinese["language"] == "zh" and details["unit"] == "characters"
     assert "write: the source is in English; the openai writer translates it into Chinese" in chinese["warnings"]
+
+
+def test_normalize_a_script_file_turn_by_turn_keeping_its_structure(run_cli, tmp_path):
+    (tmp_path / "s.txt").write_text(
+        "# Solar sails\n## The idea\n[S1]In 2010 the sail flew at 3.5 km per second.\n[S2]Really? At 10:30?\n"
+        "## Next\n[S1]It cost $3.50.\n",
+        encoding="utf-8",
+    )
+    proc = run_cli("normalize", "s.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "# Solar sails",
+        "## The idea",
+        "[S1]In twenty ten the sail flew at three point five kilometers per second.",
+        "[S2]Really? At ten thirty?",
+        "## Next",
+        "[S1]It cost three dollars fifty.",
+    ]
+
+
+def test_ingest_markdown_feeds_back_in(run_cli, tmp_path):
+    first = run_cli("ingest", SAILS, "--json")
+    markdown = run_cli("ingest", SAILS)
+    assert markdown.returncode == 0, markdown.stderr
+    assert "\n## The idea\n" in markdown.stdout and markdown.stdout.startswith("# Sailing on Sunlight")
+    (tmp_path / "again.md").write_text(markdown.stdout, encoding="utf-8")
+    again = run_cli("ingest", "again.md", "--json")
+    before, after = json.loads(first.stdout), json.loads(again.stdout)
+    assert after["title"] == before["title"] and after["sections"] == before["sections"]
