@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from podcast.errors import UpstreamError
+from podcast import UpstreamError
 
 from .providers import NO_KEY, Endpoint, safe_url
 
