@@ -13,6 +13,7 @@ lock_timeout = 300
 name = "Alex"
 role = "host"
 voice = "en-us+m3"        # preset, or ref_audio / ref_text for cloning engines
+style = "calm, warm"      # speaking style in words, for engines that take instructions
 
 [stages.synthesize.espeak] # options of one implementation
 rate = 170
@@ -24,6 +25,7 @@ rate = 170
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -49,6 +51,7 @@ DEFAULT_NAMES = {
 }
 ENV_SELECTION = {"PODCAST_GEN_WRITER": "write", "PODCAST_GEN_SYNTH": "synthesize"}
 CONFIG_NAME = "podcast.toml"
+MAX_MINUTES = 300.0  # five hours: longer asks are typos (1e9) that would synthesize for days
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,8 @@ class Config:
 
 def _voice(raw: Mapping[str, Any]) -> Voice:
     ref = raw.get("ref_audio")
-    return Voice(preset=raw.get("voice"), ref_audio=Path(ref).expanduser() if ref else None, ref_text=raw.get("ref_text"))
+    path = Path(ref).expanduser() if ref else None
+    return Voice(preset=raw.get("voice"), ref_audio=path, ref_text=raw.get("ref_text"), style=raw.get("style") or None)
 
 
 def load_config(
@@ -201,10 +205,15 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
             continue
         if key in {"output", "prompts_dir"}:
             changes[key] = Path(value).expanduser()
-        elif key in {"lock_timeout", "minutes"}:
+        elif key == "minutes":
+            changes[key] = _minutes(value)
+        elif key == "lock_timeout":
             changes[key] = _positive(key, value)
         elif key == "seed":
-            changes[key] = int(value)
+            try:
+                changes[key] = int(value)
+            except (TypeError, ValueError, OverflowError):
+                raise ConfigError(f"pipeline.seed must be an integer, got {value!r}") from None
         elif key == "rewrite":
             changes[key] = bool(value)
         elif key == "language":
@@ -217,10 +226,21 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
 def _positive(key: str, value: Any) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = -1.0
-    if number < 0:
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0:
         raise ConfigError(f"pipeline.{key} must be a non-negative number, got {value!r}")
+    return number
+
+
+def _minutes(value: Any) -> float:
+    """An episode length: more than 0 and at most :data:`MAX_MINUTES`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if isinstance(value, bool) or not 0 < number <= MAX_MINUTES:  # NaN fails every comparison
+        raise ConfigError(f"--minutes must be more than 0 and at most {MAX_MINUTES:g}, got {value!r}")
     return number
 
 

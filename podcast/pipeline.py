@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .checks import check_voice_files, check_voice_speakers
 from .config import Config
 from .errors import ConfigError
 from .ingesting import IngestStage, ingest_sources, merge_documents
@@ -42,8 +43,8 @@ class Pipeline:
     ingesters: tuple[Ingester, ...]
     stages: tuple[Stage, ...]
     entries: tuple[StageEntry, ...]
-    notes: tuple[str, ...] = ()
-    selected: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[tuple[str, str], ...] = ()  # (kind, warning) told when that kind's stage starts
+    selected: Mapping[str, str] = field(default_factory=dict)  # kind -> why ``auto`` chose it
 
     def context(self, run_dir: Path | None = None) -> StageContext:
         """The stages' context: config, seed, the registry and the normalization profile the
@@ -57,14 +58,23 @@ class Pipeline:
 
     def run(self, sources: Sequence[str], until: str | None = None) -> Episode:
         """Run every stage (or up to and including kind ``until``) and return the episode."""
+        self.check_until(until)
         ctx = self.context()
+        check_voice_files(self.config)
         for stage in (*self.ingesters, *self.stages):
             stage.check(ctx)
-        episode = Episode(tuple(sources), language=self.config.language, warnings=self.notes)
+        episode = Episode(tuple(sources), language=self.config.language)
         episode = self._run_stage(IngestStage.for_sources(self.ingesters, sources), episode, None, ctx)
+        check_voice_speakers(self.config, episode.document)
         run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
         with episode_lock(run_dir, self.config.lock_timeout):
             return self._run_locked(replace(episode, run_dir=run_dir), replace(ctx, run_dir=run_dir), until)
+
+    def check_until(self, until: str | None) -> None:
+        """Refuse an ``until`` that names no stage kind of this pipeline."""
+        kinds = [item.partition(":")[0] for item in self.config.order]
+        if until is not None and until not in kinds:
+            raise ConfigError(f"--until {until!r} is not a stage of this pipeline; use one of: {', '.join(kinds)}")
 
     def _run_locked(self, episode: Episode, ctx: StageContext, until: str | None) -> Episode:
         run_dir = ctx.require_run_dir()
@@ -72,6 +82,8 @@ class Pipeline:
         previous = load_episode(run_dir)
         _save_document(run_dir, episode.document)
         episode = _save(episode)
+        if until == "ingest":
+            return episode
         for stage in self.stages:
             episode = self._run_stage(stage, episode, previous, ctx)
             _save(episode)
@@ -82,6 +94,9 @@ class Pipeline:
     def _run_stage(self, stage: Stage, episode: Episode, previous: Episode | None, base: StageContext) -> Episode:
         ctx = replace(base, report=lambda done, total, what: self.plugins.stage_progress(stage, done, total, what))
         key = stage_key(stage, episode, ctx)
+        for kind, note in self.notes:
+            if kind == stage.kind and note not in episode.warnings:
+                episode = episode.with_warning(note)
         self.plugins.stage_started(stage, episode)
         started = time.perf_counter()
         result = _reuse(stage, episode, previous, key, ctx)
@@ -162,7 +177,7 @@ def build_pipeline(config: Config, plugins: Plugins) -> Pipeline:
         entry, choice = _entry_for(item, config, plugins)
         if choice is not None:
             selected[entry.kind] = choice.reason
-            notes += [choice.note] if choice.note else []
+            notes += [(entry.kind, choice.note)] if choice.note else []
         entries.append(entry)
         stages.append(_instantiate(entry, config))
     if "ingest" not in config.order:

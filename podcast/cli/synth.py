@@ -56,10 +56,11 @@ def synth(
         raise InputError(f"no such script file: {script}")
     overrides = {"language": language, "synthesize": synthesizer, "output": work or podcast_cache() / "synth"}
     config = build_config(config_file, sets, False, voices=voice, overrides=overrides)
-    with reporting(quiet=as_json):
+    with reporting():
         episode = make_episode([str(script)], config, get_plugins(), until="synthesize")
     duration = join_clips(episode.rendering, output, gap)
     summary = {
+        "ok": True,
         "audio": str(output),
         "duration": round(duration, 3),
         "engine": episode.rendering.engine,

@@ -10,11 +10,14 @@ from typing import Literal
 
 from podcast import UpstreamError, option
 
-__all__ = ["MAX_PROBLEMS_CHARS", "MIN_CONTEXT", "REPAIR_MARGIN", "LLMOptions", "UnusableAnswer"]
+__all__ = ["MAX_PROBLEMS_CHARS", "MIN_CONTEXT", "REPAIR_MARGIN", "RUNAWAY", "LLMOptions", "UnusableAnswer"]
 
 MIN_CONTEXT = 6000
 REPAIR_MARGIN = 1600  # characters kept free in every prompt for a repair round trip
 MAX_PROBLEMS_CHARS = 600
+# A script longer than this many times its target after the adjustment pass is refused: the
+# model ran away (synthesizing it would take many times the asked length).
+RUNAWAY = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,19 @@ class LLMOptions:
     )
     temperature: float = option(0.8, "sampling temperature")
     max_tokens: int = option(8192, "most tokens in one answer")
-    timeout: float = option(120.0, "seconds one request may take before it is retried")
+    timeout: float = option(
+        120.0,
+        "seconds one request may take in all before it is retried (local servers: seconds without any new data "
+        "once the answer has started; their whole request is bounded by first_byte_timeout)",
+    )
+    first_byte_timeout: float = option(
+        1800.0,
+        "local servers: seconds one request may take in all, the wait for the first token included (a CPU reads a "
+        "long prompt slowly; not retried)",
+    )
+    context_tokens: int = option(
+        0, "the server's context in tokens; 0 = ask a local server (Ollama, llama-server, vLLM, LM Studio)"
+    )
     retries: int = option(3, "retries after 429/5xx answers, timeouts and dropped connections")
     backoff: float = option(
         2.0, "first retry delay in seconds, doubled each retry (a server's Retry-After wins)"

@@ -13,12 +13,10 @@ from podcast import Document, Script, Speaker, StageContext, UpstreamError
 
 from .client import ChatClient, ClientSettings
 from .length import TOLERANCE, count_units, script_units, target_units, within
-from .llmbase import MAX_PROBLEMS_CHARS, REPAIR_MARGIN, LLMOptions, UnusableAnswer
-from .longdoc import write_long
-from .parse import SCRIPT_SCHEMA, ScriptProblems, clean_reply, parse_script
+from .llmbase import MAX_PROBLEMS_CHARS, MIN_CONTEXT, REPAIR_MARGIN, RUNAWAY, LLMOptions, UnusableAnswer
+from .parse import SCRIPT_SCHEMA, ScriptProblems, parse_script
 from .prompting import PromptBook
 from .providers import Endpoint, Provider, estimate_cost, safe_url
-from .resize import resize_script
 
 __all__ = ["Session"]
 
@@ -42,6 +40,7 @@ class Session:
         self.language, self.speakers, self.minutes, self.ctx = language, speakers, minutes, ctx
         self.target = target_units(minutes, language) if minutes > 0 else 0
         self.budget = options.context_chars
+        self.server: Any = None
         self.warnings: list[str] = []
         self.facts: dict[str, Any] = {"mode": "single", "repairs": 0, "length_adjusted": False}
         self.material = ""  # source text or notes offered when a script must grow
@@ -73,10 +72,83 @@ class Session:
             if listed:
                 client.settings = replace(settings, model=listed)
         book = PromptBook.for_context(language, ctx)
-        return cls(client, book, options, language, speakers, ctx.config.minutes, ctx)
+        session = cls(client, book, options, language, speakers, ctx.config.minutes, ctx)
+        session.fit_server()
+        return session
+
+    @classmethod
+    def with_client(cls, client: Any, options: LLMOptions, language: str, speakers: tuple[Speaker, ...],
+                    ctx: StageContext) -> Session:  # fmt: skip
+        """A session around a ready client (the in-process GGUF writer's)."""
+        return cls(client, PromptBook.for_context(language, ctx), options, language, speakers, ctx.config.minutes, ctx)
+
+    def fit_context(self, context: int, facts: Mapping[str, Any]) -> None:
+        """Budget prompts and answers for a model run at ``context`` tokens."""
+        from .servers import budget_for
+
+        budget = budget_for(context, self.language, self.options.max_tokens)
+        self.budget = min(self.budget, budget.prompt_chars)
+        self.client.settings = replace(self.client.settings, max_tokens=budget.answer_tokens)
+        self.facts["server"] = dict(facts)
+
+    def fit_server(self) -> None:
+        """Budget prompts and answers from a local server's real context (see :mod:`.servers`)."""
+        from .providers import is_local
+        from .servers import ServerFacts, budget_for, probe_server
+
+        client, options = self.client, self.options
+        local = is_local(client.endpoint.base_url)
+        if not local and not options.context_tokens:
+            return
+        setting = f"stages.write.{client.endpoint.provider.name}.context_tokens"
+        facts = probe_server(client.endpoint.base_url, client.settings.model) if local else ServerFacts("hosted", setting=setting)
+        if options.context_tokens:  # the user knows better than the probe
+            facts = replace(facts, context=options.context_tokens, note=None)
+        if facts.model and client.settings.model in ("", "-"):
+            client.settings = replace(client.settings, model=facts.model)
+        self.server = facts
+        self.facts["server"] = facts.as_json()
+        if facts.note:
+            self.warnings.append(f"writer: {facts.note}")
+        if facts.context:
+            budget = budget_for(facts.context, self.language, options.max_tokens)
+            self.budget = min(self.budget, budget.prompt_chars)
+            client.settings = replace(client.settings, max_tokens=budget.answer_tokens)
+        client.local = local
+        client.first_byte_timeout = options.first_byte_timeout
+        client.reset()  # the HTTP client was made (listing models) before the timeouts were known
 
     # ── the run ──────────────────────────────────────────────────────────────
     def write(self, document: Document) -> Script:
+        """The whole script, refitted when a server turns out to have cut a prompt (its own
+        token count far below what was sent): the budget shrinks to what it kept and the work
+        is redone, at most twice; then one line names the setting to raise."""
+        from .client import PromptCut
+        from .honesty import honesty_warnings
+
+        for attempt in range(3):
+            try:
+                script = self._write(document)
+            except PromptCut as cut:
+                self.facts["prompt_cuts"] = self.facts.get("prompt_cuts", 0) + 1
+                shrunk = int(self.budget * cut.kept_share * 0.8)
+                if attempt == 2 or shrunk < MIN_CONTEXT:
+                    setting = getattr(self.server, "setting", "") or f"stages.write.{self.client.endpoint.provider.name}.context_tokens"
+                    raise UpstreamError(
+                        f"{self.client.label} cut a prompt of about {cut.sent_tokens} tokens to {cut.kept_tokens}; "
+                        f"give the server a larger context ({setting})"
+                    ) from None
+                self.warnings.append(
+                    f"writer: the server kept {cut.kept_tokens} of about {cut.sent_tokens} prompt tokens; "
+                    f"redoing with prompts of at most {shrunk} characters"
+                )
+                self.budget = shrunk
+                continue
+            self.warnings.extend(honesty_warnings(script, document.text, self.client.settings.model))
+            return script
+        raise AssertionError("unreachable")
+
+    def _write(self, document: Document) -> Script:
         """The whole script for ``document`` (single call or map-reduce), length-checked."""
         prompt = self.book.fill(
             "script",
@@ -86,6 +158,8 @@ class Session:
             self.material = document.text
             script = self.ask_script(prompt, "script")
         else:
+            from .longdoc import write_long
+
             self.facts["mode"] = "map-reduce"
             script = write_long(self, document)
         script = replace(script, title=script.title or document.title)
@@ -95,6 +169,8 @@ class Session:
         """One extend/shorten pass when the script misses the target by more than ±20 %."""
         if not self.target or within(script_units(script), self.target):
             return script
+        from .resize import resize_script
+
         before = script_units(script)
         try:
             script = resize_script(self, script, document)
@@ -105,8 +181,14 @@ class Session:
             )
         after = script_units(script)
         self.facts["units_before_adjustment"] = before
+        unit = self.book.phrase("unit")
+        if after > self.target * RUNAWAY:
+            raise UnusableAnswer(
+                f"{self.client.label} wrote {after} {unit} for a target of {self.target} "
+                f"({after / self.target:.1f}x, even after asking to shorten it); refusing the script "
+                "(lower max_tokens, use another model, or raise --minutes)"
+            )
         if not within(after, self.target):
-            unit = self.book.phrase("unit")
             self.warnings.append(
                 f"writer: the script has {after} {unit}, {after / self.target - 1:+.0%} off the "
                 f"target of {self.target} (±{TOLERANCE:.0%}) after one adjustment pass"
@@ -172,6 +254,8 @@ class Session:
         """Plain-text answer (notes); an empty answer gets one more try, then an error."""
 
         def parse(answer: str) -> str:
+            from .parse import clean_reply
+
             text = clean_reply(answer)
             if not text:
                 raise ScriptProblems(["the answer was empty"])

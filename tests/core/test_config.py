@@ -58,7 +58,12 @@ def test_speakers_and_voices(tmp_path):
         ({"stages": ["write"]}, "expected kind=name"),
         ({"voices": ["X1=foo"]}, "speaker must be S1"),
         ({"overrides": {"language": "fr"}}, "unsupported language 'fr'"),
-        ({"overrides": {"minutes": "-2"}}, "non-negative"),
+        ({"overrides": {"minutes": "-2"}}, "more than 0 and at most 300"),
+        ({"overrides": {"minutes": 0}}, "more than 0"),
+        ({"overrides": {"minutes": "nan"}}, "more than 0"),
+        ({"overrides": {"minutes": 1e9}}, "at most 300"),
+        ({"overrides": {"lock_timeout": "inf"}}, "non-negative"),
+        ({"overrides": {"seed": "x"}}, "seed must be an integer"),
     ],
 )
 def test_bad_flags_are_one_line_config_errors(kwargs, fragment):
