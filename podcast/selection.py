@@ -52,21 +52,31 @@ def explain_choice(kind: str, plugins: Plugins, config: Config, env: Mapping[str
     """Like :func:`choose`, with the reason for the choice."""
     env = os.environ if env is None else env
     noun = NOUNS.get(kind, f"{kind} stage")
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []
     ranked = _ranked(kind, plugins, config)
     for position, (rank, name, cls, options) in enumerate(ranked):
         reason = cls.unavailable(options, config, env)
         if reason is not None:
-            skipped.append(f"{name}: {reason}")
+            skipped.append((name, reason))
             continue
         why = f"auto chose {name}: rank {rank}, the best-ranked {noun} that can run here"
         logging.getLogger("podcast").debug("%s: %s", noun, why)
         last_resort = skipped and position == len(ranked) - 1
-        note = f"{noun}: using the {name} {noun} ({'; '.join(skipped)})" if last_resort else None
-        return Choice(name, note, why + (f" (skipped {'; '.join(skipped)})" if skipped else ""))
+        note = f"{noun}: {_reasons(skipped)}; using the {name} {noun}" if last_resort else None
+        return Choice(name, note, why + (f" (skipped: {_reasons(skipped)})" if skipped else ""))
     if not skipped:
         raise ConfigError(f"no installed {noun} can be chosen by auto; choose one with --stage {kind}=NAME")
-    raise ConfigError(f"no {noun} can run here ({'; '.join(skipped)})")
+    raise ConfigError(f"no {noun} can run here ({_reasons(skipped)})")
+
+
+def _reasons(skipped: list[tuple[str, str]]) -> str:
+    """Why candidates were skipped, in one phrase: reasons that differ only in their detail in
+    parentheses are told once (``no LLM key configured (OPENAI_API_KEY, GEMINI_API_KEY)``)."""
+    heads = {reason.split(" (", 1)[0] for _, reason in skipped}
+    if len(heads) == 1 and all(" (" in reason and reason.endswith(")") for _, reason in skipped):
+        details = ", ".join(reason.split(" (", 1)[1][:-1] for _, reason in skipped)
+        return f"{heads.pop()} ({details})"
+    return "; ".join(f"{name}: {reason}" for name, reason in skipped)
 
 
 def _ranked(kind: str, plugins: Plugins, config: Config) -> list[tuple[int, str, type, object]]:
