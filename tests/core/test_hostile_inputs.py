@@ -155,6 +155,7 @@ def _run(case: Case, folder: Path, values: dict[str, str]) -> subprocess.Complet
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # dozens of real processes; a loaded 2-core machine is slow
 def test_every_user_input_error_has_its_exit_code_and_one_line(tmp_path, servers):
     _files(tmp_path)
     with ThreadPoolExecutor(max_workers=2) as pool:
