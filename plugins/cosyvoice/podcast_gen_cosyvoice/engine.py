@@ -108,26 +108,13 @@ class CosyVoiceEngine(TurnEngine[CosyVoiceOptions]):
         if self.options.sampling not in ("ras", "greedy"):
             raise SynthesisError(f"cosyvoice: sampling must be ras or greedy, not {self.options.sampling!r}")
         used = sorted({t.speaker for t in script.turns}, key=lambda s: int(s[1:]) if s[1:].isdigit() else 0)
-        stored: set[str] | None = None
         for speaker in used:
             voice = voices.get(speaker, Voice())
-            if voice.ref_audio is not None:
-                self._read(voice.ref_audio)
-                continue
-            if voice.preset:
-                stored = self._stored_names() if stored is None else stored
-                if voice.preset in stored:
-                    continue
-                known = ", ".join(sorted(stored)) or "none saved in spk2info.pt"
-                raise SynthesisError(f"cosyvoice: {speaker}'s voice {voice.preset!r} is not a saved speaker ({known})")
-            raise SynthesisError(
-                f"cosyvoice clones a reference voice: give {speaker} one with --voice {speaker}=ref.wav:transcript"
-            )
-
-    def _stored_names(self) -> set[str]:
-        from .model import read_spk2info
-
-        return set(read_spk2info(self._folder(self.options, [self.context.model_dir]) / "spk2info.pt"))
+            if voice.ref_audio is None:
+                raise SynthesisError(
+                    f"cosyvoice clones a reference voice: give {speaker} one with --voice {speaker}=ref.wav:transcript"
+                )
+            self._read(voice.ref_audio)
 
     @staticmethod
     def _read(path: Any) -> tuple[Any, int]:
@@ -159,11 +146,6 @@ class CosyVoiceEngine(TurnEngine[CosyVoiceOptions]):
 
     def _prompt(self, voice: Voice) -> Any:
         key = voice.key
-        if key not in self._voices and voice.ref_audio is None:
-            stored = self._model.stored_voices()
-            if voice.preset not in stored:
-                raise SynthesisError(f"cosyvoice: no reference clip and no saved speaker {voice.preset!r}")
-            self._voices[key] = stored[voice.preset]
         if key not in self._voices:
             samples, rate = self._read(voice.ref_audio)
             self._voices[key] = self._model.voice(samples, rate, voice.ref_text or "")

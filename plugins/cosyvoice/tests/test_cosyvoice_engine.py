@@ -182,22 +182,3 @@ def test_synth_command_renders_offline(tiny: Path, tmp_path: Path) -> None:
     info = sf.info(str(tmp_path / "out.wav"))
     assert info.duration > 0.5
 
-
-def test_saved_speakers_from_spk2info(engine: CosyVoiceEngine, tiny: Path, tmp_path: Path) -> None:
-    model = engine._model
-    voice = model.voice(*engine._read(reference_voice(tmp_path, "S2").ref_audio), "Exact words.")
-    f = voice.features
-    entry = {"prompt_text": torch.tensor([list(voice.text_ids)], dtype=torch.int32),
-             "llm_prompt_speech_token": f.tokens[None].int(), "flow_prompt_speech_token": f.tokens[None].int(),
-             "prompt_speech_feat": f.mel[None], "llm_embedding": f.embedding, "flow_embedding": f.embedding}  # fmt: skip
-    torch.save({"host": entry, "sft": {"embedding": f.embedding}}, tiny / "spk2info.pt")
-    try:
-        script = Script(title="t", language="en", speakers=(Speaker("S1", "A"),), turns=(Turn("S1", "Hi there."),))
-        engine.check(script, {"S1": Voice(preset="host")})
-        with pytest.raises(SynthesisError, match="host"):
-            engine.check(script, {"S1": Voice(preset="nobody")})
-        audio = engine.synthesize_turn(Turn("S1", "Hi there."), Voice(preset="host"), "en")
-        assert audio.samples.size > 0 and np.isfinite(audio.samples).all()
-        assert set(model.stored_voices()) == {"host"}
-    finally:
-        (tiny / "spk2info.pt").unlink()
