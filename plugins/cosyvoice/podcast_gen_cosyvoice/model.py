@@ -159,7 +159,7 @@ class CosyVoice2:
                    seed: int | None = None) -> np.ndarray:  # fmt: skip
         """One turn: segments rendered and joined with short fades (no clicks at the joins).
         ``seed`` seeds the sampler, and the vocoder of segment k with ``seed + k``."""
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        gen = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
         parts = [Segment(self.speech_tokens(t, voice, instruct, greedy=greedy, generator=gen), voice,
                          None if seed is None else seed + k) for k, t in enumerate(self.segments(text))]  # fmt: skip
         parts = [p for p in parts if p.tokens]
