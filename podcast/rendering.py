@@ -248,6 +248,7 @@ def engine_context(ctx: StageContext, engine: str) -> EngineContext:
         report=ctx.progress,
         model_dir=base.model_dir,
         cache_dir=base.cache_dir / engine,
+        run_dir=ctx.run_dir,
     )
 
 
@@ -281,6 +282,7 @@ class SynthesisStage(Stage):
         """Before any stage runs: the engine can run here (weights, GPU, servers), speaks the
         configured language, and has the reference voices it needs."""
         self.engine.context = engine_context(ctx, self.name)
+        _require_commercial_use(self.name, self.capabilities(), ctx.config.commercial_only)
         reason = self.engine_cls.unavailable(self.options)
         if reason is not None:
             raise SynthesisError(f"{self.name} cannot run: {reason}")
@@ -332,6 +334,14 @@ class SynthesisStage(Stage):
         if caps.needs_reference:
             _require_references(self.name, [s for s, v in voices.items() if s in used and v.ref_audio is None])
         self.engine.check(script, voices)
+
+
+def _require_commercial_use(engine: str, caps: Capabilities, commercial_only: bool) -> None:
+    if commercial_only and caps.commercial_ok is not True:
+        licence = caps.weights_licence or caps.licence or "licence unknown"
+        raise SynthesisError(
+            f"{engine} output may not be used commercially ({licence}) and commercial_only is set; choose another --synth"
+        )
 
 
 def _require_language(engine: str, caps: Capabilities, language: str) -> None:
