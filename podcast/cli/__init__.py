@@ -122,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = build_command()
         result = command.main(args, prog_name="podcast-gen", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into a silent exit code 130
+            code = fail("interrupted", "", EXIT_INTERRUPTED)
     except PodcastError as exc:
         code = fail("error", str(exc), exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
