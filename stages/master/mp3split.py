@@ -143,6 +143,7 @@ class Spool:
         self.path = path
         self.channels = channels
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        path.unlink()  # the open descriptor keeps it: nothing is left behind, even if killed
         self._written = 0
         self._done = False
         self._failed = False

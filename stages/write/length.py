@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from podcast.models import Document, Script
+from podcast import Document, Script
 
 __all__ = [
     "TOLERANCE",
@@ -32,17 +32,15 @@ UNITS_PER_MINUTE = {"en": 150, "zh": 250}
 #: conversation adds questions and transitions), kept within AUTO_RANGE minutes.
 AUTO_FACTOR = 1.25
 AUTO_RANGE = (1.0, 8.0)
-TOLERANCE = 0.2  # the result is accepted within ±20 % of the target
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
-
-
 LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
 
 
 def language_name(code: str) -> str:
     """``English`` for ``en``; unknown codes as they are."""
     return LANGUAGE_NAMES.get(code, code)
+TOLERANCE = 0.2  # the result is accepted within ±20 % of the target
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
 
 
 def unit_name(language: str) -> str:
