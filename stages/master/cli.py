@@ -10,7 +10,12 @@ import typer
 __all__ = ["master"]
 
 Source = Annotated[
-    Path, typer.Argument(help="Audio file to master (WAV, FLAC, MP3, Ogg…).", show_default=False)
+    Path,
+    typer.Argument(
+        help="Audio file to master (WAV, FLAC, MP3, Ogg…); more than two channels are mixed "
+        "down to one.",
+        show_default=False,
+    ),
 ]
 Output = Annotated[
     Path | None,

@@ -181,3 +181,4 @@ def test_synth_command_renders_offline(tiny: Path, tmp_path: Path) -> None:
     assert summary["engine"] == "cosyvoice" and summary["clips"] == 3
     info = sf.info(str(tmp_path / "out.wav"))
     assert info.duration > 0.5
+
