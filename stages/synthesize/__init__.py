@@ -16,6 +16,8 @@ from podcast.options import build_options
 from podcast.stage import Stage
 
 from .espeak import EspeakEngine
+from .kokoro import KokoroEngine
+from .piper import PiperEngine
 
 __all__ = ["AutoSynthesizer"]
 
@@ -48,6 +50,8 @@ class AutoSynthesizer(Stage):
 @hookimpl
 def register_synthesizers(register: Callable[[type], None]) -> None:
     register(EspeakEngine)
+    register(KokoroEngine)
+    register(PiperEngine)
 
 
 @hookimpl
