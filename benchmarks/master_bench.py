@@ -1,12 +1,16 @@
-"""Benchmark the master stage on one core: a 30-minute 24 kHz mono speech-like episode.
+"""Benchmark the master stage: a 30-minute 24 kHz mono speech-like episode.
 
-Measures master + encode (MP3, stereo default and mono) in a child process pinned to one
-core with single-threaded BLAS, its peak RSS, and — when an ffmpeg binary is present —
-``ffmpeg -af loudnorm`` one pass on the same file in the same run, printing the ratio.
+Measures master + encode + verify (MP3 128 kbps stereo; ``--mono`` adds the mono
+deliverable) in a child process with single-threaded BLAS, its peak RSS, and — when an
+ffmpeg binary is present — ``ffmpeg -af loudnorm`` one pass + LAME 128k stereo on the same
+file, interleaved run by run so both sides see the same load; prints medians, the spread
+and the per-run ratio.  Both sides get the same cores (all by default; ``--cores 0`` pins
+both to one).
 
-    python benchmarks/master_bench.py [--minutes 30] [--core 0]
+    python benchmarks/master_bench.py [--minutes 30] [--repeat 3] [--cores LIST] [--mono]
 
-Targets (issue 5): master + MP3 encode ≤ 10 s, ≥ 3x faster than loudnorm, peak RSS ≤ 1 GB.
+Targets (issue 10): the 30-minute stereo master ≤ 10 s and ≥ 3x faster than loudnorm +
+encode in the same run.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import shutil
 import subprocess
 import sys
@@ -87,26 +92,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_child(core: int, path: Path, turns: Path, mono: bool) -> dict:
-    command = [
-        "taskset",
-        "-c",
-        str(core),
-        sys.executable,
-        __file__,
-        "--child",
-        str(path),
-        str(turns),
-    ]
+def run_child(path: Path, turns: Path, mono: bool, cores: str | None) -> dict:
+    command = [sys.executable, __file__, "--child", str(path), str(turns)]
+    if cores:
+        command = ["taskset", "-c", cores, *command]
     if mono:
-        command.append("--mono")
+        command.append("--child-mono")
     done = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, **THREADS}, check=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def loudnorm_seconds(core: int, path: Path, mp3_kbps: int | None = None) -> float | None:
+def loudnorm_seconds(path: Path, cores: str | None, mp3_kbps: int | None = None) -> float | None:
     """Wall time of one ``loudnorm`` pass (I -16, TP -1.5) to a null sink, or encoding to
     MP3 at ``mp3_kbps`` (stereo, like the default deliverable); ``None`` without ffmpeg."""
     binary = shutil.which("ffmpeg")
@@ -114,88 +112,76 @@ def loudnorm_seconds(core: int, path: Path, mp3_kbps: int | None = None) -> floa
         return None
     sink = ["-f", "null", "-"]
     if mp3_kbps:
-        sink = [
-            "-ac",
-            "2",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            f"{mp3_kbps}k",
-            "-y",
-            str(path.with_suffix(".ln.mp3")),
-        ]
-    command = [
-        binary,
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-i",
-        str(path),
-        "-af",
-        "loudnorm=I=-16:TP=-1.5:LRA=11",
-    ]
+        out = str(path.with_suffix(".ln.mp3"))
+        sink = ["-ac", "2", "-c:a", "libmp3lame", "-b:a", f"{mp3_kbps}k", "-y", out]
+    command = [binary, "-nostdin", "-loglevel", "error", "-i", str(path)]
+    command += ["-af", "loudnorm=I=-16:TP=-1.5:LRA=11", "-ar", "44100", *sink]
+    if cores:
+        command = ["taskset", "-c", cores, *command]
     start = time.perf_counter()
-    subprocess.run(
-        ["taskset", "-c", str(core), *command, "-ar", "44100", *sink],
-        check=True,
-        env={**os.environ, **THREADS},
-    )
+    subprocess.run(command, check=True, env={**os.environ, **THREADS})
     return time.perf_counter() - start
+
+
+def spread(values: list[float]) -> str:
+    """``median (min-max)`` of ``values``."""
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0)
-    parser.add_argument("--core", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (medians)")
+    parser.add_argument("--cores", help="taskset CPU list for both sides [default: all]")
+    parser.add_argument("--mono", action="store_true", help="also master a mono deliverable")
     parser.add_argument("--child", nargs=2, metavar=("WAV", "TURNS"))
-    parser.add_argument("--mono", action="store_true")
+    parser.add_argument("--child-mono", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.mono)
+        child(args.child[0], args.child[1], args.child_mono)
         return
     import soundfile as sf
 
+    modes = ("stereo", "mono") if args.mono else ("stereo",)
+    ours: dict[str, list[dict]] = {mode: [] for mode in modes}
+    baseline: list[float] = []
     with tempfile.TemporaryDirectory(prefix="master-bench-") as folder:
         wav, turns_file = Path(folder) / "in.wav", Path(folder) / "turns.json"
         audio, turns = speech_like(args.minutes)
         sf.write(wav, audio[0], RATE, subtype="FLOAT")
         turns_file.write_text(json.dumps(turns))
         del audio
+        where = f"cores {args.cores}" if args.cores else f"all {os.cpu_count()} cores"
+        print(f"input: {args.minutes:g} min mono at {RATE} Hz, {len(turns)} turns, {where}")
+        for _ in range(args.repeat):  # interleaved, so both sides see the same load
+            for mode in modes:
+                ours[mode].append(run_child(wav, turns_file, mode == "mono", args.cores))
+            seconds = loudnorm_seconds(wav, args.cores, mp3_kbps=128)
+            if seconds is not None:
+                baseline.append(seconds)
+    for mode, runs in ours.items():
+        report = runs[-1]["report"]
+        times = [r["seconds"] for r in runs]
         print(
-            f"input: {args.minutes:g} min mono at {RATE} Hz, {len(turns)} turns, core {args.core}"
-        )
-        results = {
-            mode: run_child(args.core, wav, turns_file, mode == "mono")
-            for mode in ("stereo", "mono")
-        }
-        baseline = loudnorm_seconds(args.core, wav)
-        baseline_mp3 = loudnorm_seconds(args.core, wav, mp3_kbps=128)
-    for mode, figures in results.items():
-        report = figures["report"]
-        line = (
-            f"{mode:6s}: master + MP3 {report['bitrate_kbps']} kbps {figures['seconds']:.2f} s "
-            f"({args.minutes * 60 / figures['seconds']:.0f}x real time), "
-            f"peak RSS {figures['rss_mb']:.0f} MB, decoded I {report['integrated']} LUFS, "
-            f"TP {report['true_peak']} dBTP, LRA {report['lra']} LU, "
+            f"{mode:6s}: master + MP3 {report['bitrate_kbps']} kbps {spread(times)} s, "
+            f"peak RSS {max(r['rss_mb'] for r in runs):.0f} MB, decoded I "
+            f"{report['integrated']} LUFS, TP {report['true_peak']} dBTP, LRA {report['lra']} LU, "
             f"speakers {[v['loudness'] for v in report['speakers'].values()]}, "
             f"encodes {len(report['attempts'])}"
         )
-        if baseline is not None and baseline_mp3 is not None:
-            line += (
-                f", {baseline / figures['seconds']:.2f}x loudnorm's speed (no encode), "
-                f"{baseline_mp3 / figures['seconds']:.2f}x loudnorm + LAME 128k stereo"
-            )
         steps = report["attempts"][-1]["seconds"]
-        before = figures["seconds"] - sum(sum(a["seconds"].values()) for a in report["attempts"])
-        print(line)
+        before = runs[-1]["seconds"] - sum(sum(a["seconds"].values()) for a in report["attempts"])
         print(
-            f"        steps (s): imports+read+leveling {before:.2f}, "
+            f"        last run's steps (s): imports+read+leveling {before:.2f}, "
             + ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
         )
-    if baseline is None or baseline_mp3 is None:
-        print("ffmpeg not found: loudnorm comparison skipped")
+        if baseline:
+            ratios = [b / t for b, t in zip(baseline, times, strict=True)]
+            print(f"        speed-up over loudnorm + LAME 128k, per run: {spread(ratios)}x")
+    if baseline:
+        print(f"ffmpeg loudnorm + LAME 128k stereo: {spread(baseline)} s")
     else:
-        print(f"ffmpeg loudnorm one pass: {baseline:.2f} s to null, {baseline_mp3:.2f} s to MP3")
+        print("ffmpeg not found: loudnorm comparison skipped")
 
 
 if __name__ == "__main__":

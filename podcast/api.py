@@ -8,23 +8,28 @@ from typing import Any
 from .config import Config
 from .models import Document, Episode
 from .pipeline import build_pipeline, ingest_sources
-from .plugins import Plugins, get_plugins
+from .plugins import Plugins
 from .serialize import to_jsonable
 
 __all__ = ["episode_summary", "ingest", "make_episode", "plugin_listing", "stage_listing"]
+
+
+def _registry(plugins: Plugins | None) -> Plugins:
+    """The caller's registry, or a freshly loaded one (the CLI passes its own)."""
+    return plugins if plugins is not None else Plugins().load()
 
 
 def make_episode(
     sources: Sequence[str], config: Config, plugins: Plugins | None = None, until: str | None = None
 ) -> Episode:
     """Run the whole configured pipeline over ``sources`` and return the finished episode."""
-    pipeline = build_pipeline(config, plugins or get_plugins())
+    pipeline = build_pipeline(config, _registry(plugins))
     return pipeline.run(sources, until=until)
 
 
 def ingest(sources: Sequence[str], config: Config, plugins: Plugins | None = None) -> Document:
     """Only the ingest step: the extracted document (no run directory is created)."""
-    pipeline = build_pipeline(config, plugins or get_plugins())
+    pipeline = build_pipeline(config, _registry(plugins))
     ctx = pipeline.context()
     for ingester in pipeline.ingesters:
         ingester.check(ctx)
@@ -61,14 +66,14 @@ def episode_summary(episode: Episode) -> dict[str, Any]:
 
 def plugin_listing(plugins: Plugins | None = None) -> list[dict[str, Any]]:
     """Every loaded plugin: name, version, built-in or not, hooks, stages."""
-    return [to_jsonable(info) for info in (plugins or get_plugins()).info()]
+    return [to_jsonable(info) for info in (_registry(plugins)).info()]
 
 
 def stage_listing(plugins: Plugins | None = None) -> list[dict[str, Any]]:
     """Every stage implementation with its documented options."""
     from .options import describe_options
 
-    plugins = plugins or get_plugins()
+    plugins = _registry(plugins)
     rows = []
     for (kind, name), entry in sorted(plugins.stages().items()):
         doc = (entry.cls.__doc__ or "").strip().splitlines()

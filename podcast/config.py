@@ -24,6 +24,7 @@ rate = 170
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,7 @@ DEFAULT_NAMES = {
 }
 ENV_SELECTION = {"PODCAST_GEN_WRITER": "write", "PODCAST_GEN_SYNTH": "synthesize"}
 CONFIG_NAME = "podcast.toml"
+MAX_MINUTES = 300.0  # five hours: longer asks are typos (1e9) that would synthesize for days
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,31 +69,36 @@ class Config:
     show: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping())
     prompts_dir: Path | None = None
     path: Path | None = None
+    #: ``--rewrite``: let the writer replace a hand-edited script.txt (kept as script.<n>.txt).
+    rewrite: bool = False
 
     def options_for(self, kind: str, name: str) -> Mapping[str, Any]:
         """Raw option values for ``[stages.<kind>.<name>]`` (validated by the stage)."""
         return self.stage_options.get(f"{kind}.{name}", frozen_mapping())
 
     def speaker_list(self, language: str) -> tuple[Speaker, ...]:
-        """S1 and S2 (and any further configured speakers) with names, roles and voices."""
+        """S1 and S2 (and any further configured speakers) with names and roles."""
         defaults = DEFAULT_NAMES.get(language, DEFAULT_NAMES["en"])
-        ids = sorted({"S1", "S2", *self.speakers}, key=lambda s: int(s[1:]))
         result = []
-        for index, sid in enumerate(ids):
+        for index, sid in enumerate(self.speaker_ids()):
             name, role = defaults[index] if index < len(defaults) else (sid, "guest")
             raw = self.speakers.get(sid, {})
-            result.append(_speaker(sid, raw, name, role))
+            result.append(Speaker(sid, str(raw.get("name", name)), str(raw.get("role", role))))
         return tuple(result)
 
+    def voices(self) -> dict[str, Voice]:
+        """The configured voice of S1, S2 and any further configured speaker (``--voice``,
+        ``[speakers.S1]``); an empty :class:`Voice` lets the engine choose."""
+        return {sid: _voice(self.speakers.get(sid, {})) for sid in self.speaker_ids()}
 
-def _speaker(sid: str, raw: Mapping[str, Any], name: str, role: str) -> Speaker:
+    def speaker_ids(self) -> list[str]:
+        """S1, S2 and every further configured speaker id, in order."""
+        return sorted({"S1", "S2", *self.speakers}, key=lambda s: int(s[1:]))
+
+
+def _voice(raw: Mapping[str, Any]) -> Voice:
     ref = raw.get("ref_audio")
-    voice = Voice(
-        preset=raw.get("voice"),
-        ref_audio=Path(ref).expanduser() if ref else None,
-        ref_text=raw.get("ref_text"),
-    )
-    return Speaker(sid, str(raw.get("name", name)), str(raw.get("role", role)), voice)
+    return Voice(preset=raw.get("voice"), ref_audio=Path(ref).expanduser() if ref else None, ref_text=raw.get("ref_text"))
 
 
 def load_config(
@@ -109,7 +116,7 @@ def load_config(
     :param sets: ``--set kind.name.key=value`` strings (highest precedence).
     :param stages: ``--stage kind=name`` strings.
     :param voices: ``--voice S1=...`` strings (see :func:`parse_voice`).
-    :param overrides: other flags: ``language``, ``output``, ``lock_timeout``, ``seed``, ``minutes``,
+    :param overrides: other flags: ``language``, ``output``, ``lock_timeout``, ``seed``, ``minutes``, ``rewrite``,
         ``prompts_dir`` and selections such as ``write``/``synthesize`` (``None`` = unset).
     """
     env = os.environ if env is None else env
@@ -196,10 +203,17 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
             continue
         if key in {"output", "prompts_dir"}:
             changes[key] = Path(value).expanduser()
-        elif key in {"lock_timeout", "minutes"}:
+        elif key == "minutes":
+            changes[key] = _minutes(value)
+        elif key == "lock_timeout":
             changes[key] = _positive(key, value)
         elif key == "seed":
-            changes[key] = int(value)
+            try:
+                changes[key] = int(value)
+            except (TypeError, ValueError, OverflowError):
+                raise ConfigError(f"pipeline.seed must be an integer, got {value!r}") from None
+        elif key == "rewrite":
+            changes[key] = bool(value)
         elif key == "language":
             changes[key] = _language(value)
         else:
@@ -210,10 +224,21 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
 def _positive(key: str, value: Any) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = -1.0
-    if number < 0:
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0:
         raise ConfigError(f"pipeline.{key} must be a non-negative number, got {value!r}")
+    return number
+
+
+def _minutes(value: Any) -> float:
+    """An episode length: more than 0 and at most :data:`MAX_MINUTES`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if isinstance(value, bool) or not 0 < number <= MAX_MINUTES:  # NaN fails every comparison
+        raise ConfigError(f"--minutes must be more than 0 and at most {MAX_MINUTES:g}, got {value!r}")
     return number
 
 

@@ -125,12 +125,13 @@ class Voice:
 
 @dataclass(frozen=True, slots=True)
 class Speaker:
-    """A host: id ``S1``…``Sn``, display name, role and voice."""
+    """A host: id ``S1``…``Sn``, display name and role.  How a speaker sounds (its
+    :class:`Voice`) is not part of the script: it comes from the config to the synthesize
+    stage (``Config.voices``), so changing a voice never rewrites the script."""
 
     id: str
     name: str
     role: str = ""
-    voice: Voice = field(default_factory=Voice)
 
 
 @dataclass(frozen=True, slots=True)

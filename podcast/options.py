@@ -9,6 +9,7 @@ bad value fails fast with one line naming the option.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -126,6 +127,8 @@ def _coerce_scalar(value: Any, annotation: Any) -> Any:
     if annotation in (int, float):
         if isinstance(value, bool):
             raise TypeError(f"expected a number, got {value!r}")
+        if isinstance(value, float | str) and not math.isfinite(float(value)):
+            raise ValueError(f"expected a finite number, got {value!r}")
         number = annotation(value)
         if annotation is int and isinstance(value, float) and not value.is_integer():
             raise ValueError(f"expected an integer, got {value!r}")

@@ -15,11 +15,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .checks import check_voice_files, check_voice_speakers
 from .config import Config
 from .errors import ConfigError, InputError
 from .models import Document, Episode, Section, StageRecord, content_hash, frozen_mapping
 from .options import build_options
 from .plugins import Plugins, StageEntry
+from .rendering import SynthesisStage
 from .runfiles import atomic_write_json, atomic_write_text, episode_lock, remove_partials, run_dir_name
 from .serialize import from_jsonable, paths_in, to_jsonable
 from .stage import Ingester, Stage, StageContext
@@ -42,19 +44,34 @@ class Pipeline:
     notes: tuple[str, ...] = ()
 
     def context(self, run_dir: Path | None = None) -> StageContext:
+        """The stages' context: config, seed, the registry and the normalization profile the
+        selected synthesizer declares (asked once, here)."""
         by_kind = {s.kind: s for s in self.stages}
-        return StageContext(self.config, run_dir, self.config.seed, stages=by_kind)
+        synth = by_kind.get("synthesize")
+        normalizer = synth.capabilities().normalizer if isinstance(synth, SynthesisStage) else "podcast"
+        return StageContext(
+            self.config, run_dir, self.config.seed, stages=by_kind, plugins=self.plugins, normalizer=normalizer
+        )
 
     def run(self, sources: Sequence[str], until: str | None = None) -> Episode:
         """Run every stage (or up to and including kind ``until``) and return the episode."""
+        self.check_until(until)
         ctx = self.context()
+        check_voice_files(self.config)
         for stage in (*self.ingesters, *self.stages):
             stage.check(ctx)
         episode = Episode(tuple(sources), language=self.config.language, warnings=self.notes)
         episode = self._ingest(episode, ctx)
+        check_voice_speakers(self.config, episode.document)
         run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
         with episode_lock(run_dir, self.config.lock_timeout):
-            return self._run_locked(replace(episode, run_dir=run_dir), run_dir, until)
+            return self._run_locked(replace(episode, run_dir=run_dir), replace(ctx, run_dir=run_dir), until)
+
+    def check_until(self, until: str | None) -> None:
+        """Refuse an ``until`` that names no stage kind of this pipeline."""
+        kinds = [item.partition(":")[0] for item in self.config.order]
+        if until is not None and until not in kinds:
+            raise ConfigError(f"--until {until!r} is not a stage of this pipeline; use one of: {', '.join(kinds)}")
 
     def _ingest(self, episode: Episode, ctx: StageContext) -> Episode:
         started = time.perf_counter()
@@ -74,23 +91,23 @@ class Pipeline:
         )
         return replace(episode, document=document, language=language, records=(record,))
 
-    def _run_locked(self, episode: Episode, run_dir: Path, until: str | None) -> Episode:
+    def _run_locked(self, episode: Episode, ctx: StageContext, until: str | None) -> Episode:
+        run_dir = ctx.require_run_dir()
         remove_partials(run_dir)
         previous = load_episode(run_dir)
         _save_document(run_dir, episode.document)
         episode = _save(episode)
+        if until == "ingest":
+            return episode
         for stage in self.stages:
-            episode = self._run_stage(stage, episode, previous)
+            episode = self._run_stage(stage, episode, previous, ctx)
             _save(episode)
             if stage.kind == until:
                 break
         return episode
 
-    def _run_stage(self, stage: Stage, episode: Episode, previous: Episode | None) -> Episode:
-        ctx = replace(
-            self.context(episode.run_dir),
-            report=lambda done, total, what: self.plugins.stage_progress(stage, done, total, what),
-        )
+    def _run_stage(self, stage: Stage, episode: Episode, previous: Episode | None, base: StageContext) -> Episode:
+        ctx = replace(base, report=lambda done, total, what: self.plugins.stage_progress(stage, done, total, what))
         key = stage_key(stage, episode, ctx)
         self.plugins.stage_started(stage, episode)
         started = time.perf_counter()

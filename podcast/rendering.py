@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from .errors import SynthesisError
 from .kit.spans import estimate_seconds, proportional_spans
-from .models import Clip, Episode, Rendering, Script, Speaker, Turn, Voice, content_hash
+from .models import Clip, Episode, Rendering, Script, Turn, Voice, content_hash
 from .stage import Stage, StageContext
 from .synthesis import (
     Audio,
@@ -278,15 +278,19 @@ class SynthesisStage(Stage):
         if language is not None:
             _require_language(self.name, caps, language)
         if caps.needs_reference:
-            hosts = ctx.config.speaker_list(language or "en")[:2]
-            _require_references(self.name, [s.id for s in hosts if s.voice.ref_audio is None])
+            hosts = list(ctx.config.voices().items())[:2]
+            _require_references(self.name, [sid for sid, voice in hosts if voice.ref_audio is None])
+
+    def cache_salt(self, ctx: StageContext) -> str:
+        """The configured voices (their sound: preset, reference bytes and transcript)."""
+        return content_hash(*(f"{sid}={_sound_of(voice)}" for sid, voice in ctx.config.voices().items()))
 
     def run(self, episode: Episode, ctx: StageContext) -> Episode:
         script = episode.normalized or episode.script
         if script is None:
             raise SynthesisError("nothing to synthesize: the episode has no script")
         self.engine.context = engine_context(ctx, self.name)
-        voices = {s.id: s.voice for s in _speakers(script)}
+        voices = _voices(script, ctx.config.voices())
         self._check(script, voices)
         renderer = Renderer(self.engine, script, ctx.require_run_dir(), ctx, voices=voices)
         try:
@@ -329,10 +333,18 @@ def _require_references(engine: str, missing: list[str]) -> None:
         )
 
 
-def _speakers(script: Script) -> tuple[Speaker, ...]:
-    known = {s.id: s for s in script.speakers}
-    ids = sorted({t.speaker for t in script.turns} | set(known), key=lambda s: int(s[1:]))
-    return tuple(known.get(i, Speaker(i, i)) for i in ids)
+def _sound_of(voice: Voice) -> str:
+    """``voice.key``, or a marker when its reference file is missing (the engine's check
+    refuses that with a clear message; the cache key must not fail first)."""
+    if voice.ref_audio is not None and not voice.ref_audio.is_file():
+        return content_hash("missing", str(voice.ref_audio))
+    return voice.key
+
+
+def _voices(script: Script, configured: Mapping[str, Voice]) -> dict[str, Voice]:
+    """The voice of every speaker of ``script`` (configured, else empty: engine's choice)."""
+    ids = {t.speaker for t in script.turns} | {s.id for s in script.speakers} | set(configured)
+    return {sid: configured.get(sid, Voice()) for sid in sorted(ids, key=lambda s: int(s[1:]))}
 
 
 def stage_for_engine(engine_cls: type[Engine[Any]]) -> type[SynthesisStage]:

@@ -25,6 +25,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "episode_lock",
+    "make_folder",
     "run_dir_name",
     "slugify",
 ]
@@ -37,16 +38,34 @@ def atomic_path(final: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``final`` (same suffix, so format sniffing by suffix
     works); on success rename it to ``final``, on failure delete it."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(final.parent)
     tmp = final.with_name(f".{final.stem}.{secrets.token_hex(4)}{PARTIAL}{final.suffix}")
     try:
         yield tmp
         if not tmp.exists():
             raise OutputError(f"nothing was written for {final.name}")
         os.replace(tmp, final)
+    except OSError as exc:  # disk full, read-only folder, a folder where the file goes
+        raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def make_folder(folder: Path) -> Path:
+    """``folder`` and its parents, created as needed.
+
+    :raises OutputError: with the path and the cause (a file in the way, no permission, disk full).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"cannot create the folder {folder}: a file of that name is in the way") from None
+    except NotADirectoryError:
+        raise OutputError(f"cannot create the folder {folder}: a part of that path is a file, not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+    return folder
 
 
 def atomic_write_bytes(final: Path, data: bytes) -> Path:
@@ -87,7 +106,7 @@ def episode_lock(run_dir: Path, timeout: float) -> Iterator[None]:
     """
     from filelock import FileLock, Timeout
 
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(run_dir)
     lock = FileLock(str(run_dir / ".lock"))
     try:
         lock.acquire(timeout=timeout)
@@ -95,6 +114,8 @@ def episode_lock(run_dir: Path, timeout: float) -> Iterator[None]:
         raise LockedError(
             f"another run is writing {run_dir} (waited {timeout:g} s); try again later or raise pipeline.lock_timeout"
         ) from None
+    except OSError as exc:
+        raise OutputError(f"cannot lock {run_dir}: {exc.strerror or exc}") from None
     try:
         yield
     finally:

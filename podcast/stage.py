@@ -22,6 +22,7 @@ from .errors import StageError
 if TYPE_CHECKING:
     from .config import Config
     from .models import Document, Episode
+    from .plugins import Plugins
 
 __all__ = ["Ingester", "Stage", "StageContext"]
 
@@ -37,7 +38,10 @@ class StageContext:
 
     ``run_dir`` is ``None`` only during ingest (the folder is named after the document).
     ``stages`` maps each pipeline kind to its configured stage, so a stage can consult
-    another (normalize asks the synthesizer which profile it needs).
+    another.  ``plugins`` is the run's registry (stages, engines, normalization profiles,
+    prompt folders): use it, never a process-wide one.  ``normalizer`` is the
+    text-normalization profile the selected synthesizer declares, resolved once by the
+    pipeline.
     """
 
     config: Config
@@ -46,6 +50,8 @@ class StageContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("podcast"))
     stages: Mapping[str, Stage] = field(default_factory=dict)
     report: Callable[[float, float | None, str], None] | None = None
+    plugins: Plugins | None = None
+    normalizer: str = "podcast"
 
     def progress(self, completed: float, total: float | None, description: str = "") -> None:
         """Report progress of long work (shown as a progress bar by the CLI)."""

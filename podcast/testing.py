@@ -6,7 +6,8 @@ Fixtures:
   installed entry points loaded (register your own with ``podcast_plugins.register``);
 * ``episode_factory`` — build an :class:`~podcast.models.Episode` with a run directory
   under ``tmp_path`` and optional document/script;
-* ``run_stage`` — run one stage class with options on an episode, the way the pipeline does.
+* ``run_stage`` — run one stage class with options on an episode, the way the pipeline does,
+  with ``podcast_plugins`` as the run's registry (what you register there is visible).
 
 Functions for engine authors (no fixture needed):
 
@@ -33,7 +34,15 @@ from .options import build_options
 from .stage import Stage, StageContext
 from .synthesis import Audio, Block, BlockAudio, Capabilities, DialogueEngine, Engine, Prompt, TurnEngine
 
-__all__ = ["check_engine", "episode_factory", "podcast_plugins", "reference_voice", "run_engine", "run_stage"]
+__all__ = [
+    "check_engine",
+    "config_with_voices",
+    "episode_factory",
+    "podcast_plugins",
+    "reference_voice",
+    "run_engine",
+    "run_stage",
+]
 
 
 @pytest.fixture
@@ -61,13 +70,13 @@ def episode_factory(tmp_path: Path) -> Callable[..., Episode]:
 
 
 @pytest.fixture
-def run_stage() -> Callable[..., Episode]:
+def run_stage(podcast_plugins: Any) -> Callable[..., Episode]:
     def run(
         stage_cls: type[Stage], episode: Episode, options: Mapping[str, Any] | None = None, config: Config | None = None
     ) -> Episode:
         opts = build_options(stage_cls.Options, options or {}, f"stages.{stage_cls.kind}.{stage_cls.name}")
         stage = stage_cls(opts)
-        ctx = StageContext(config or load_config(None, env={}), episode.run_dir)
+        ctx = StageContext(config or load_config(None, env={}), episode.run_dir, plugins=podcast_plugins)
         stage.check(ctx)
         return stage.run(episode, ctx)
 
@@ -117,8 +126,19 @@ def reference_voice(
     return Voice(ref_audio=path, ref_text=REFERENCE_TEXT.get(language, REFERENCE_TEXT["en"]))
 
 
-def _speakers_with(voices: Mapping[str, Voice], ids: Sequence[str]) -> tuple[Speaker, ...]:
-    return tuple(Speaker(i, i, voice=voices.get(i, Voice())) for i in sorted(set(ids), key=lambda s: int(s[1:])))
+def _speakers(ids: Sequence[str]) -> tuple[Speaker, ...]:
+    return tuple(Speaker(i, i) for i in sorted(set(ids), key=lambda s: int(s[1:])))
+
+
+def config_with_voices(voices: Mapping[str, Voice], **fields: Any) -> Config:
+    """A :class:`Config` whose speakers have ``voices`` (as ``--voice`` would set them)."""
+    from .models import frozen_mapping
+
+    speakers = {
+        sid: {k: v for k, v in (("voice", voice.preset), ("ref_audio", voice.ref_audio), ("ref_text", voice.ref_text)) if v}
+        for sid, voice in voices.items()
+    }
+    return Config(speakers=frozen_mapping({k: {f: str(v) for f, v in d.items()} for k, d in speakers.items()}), **fields)
 
 
 def run_engine(
@@ -149,11 +169,10 @@ def run_engine(
     reason = engine_cls.unavailable(stage.options)
     if reason is not None:
         raise SynthesisError(f"{engine_cls.name} cannot run: {reason}")
-    speakers = _speakers_with(voices or {}, [s for s, _ in turns])
-    script = Script(language, tuple(Turn(s, t) for s, t in turns), speakers, (), "Engine test")
+    script = Script(language, tuple(Turn(s, t) for s, t in turns), _speakers([s for s, _ in turns]), (), "Engine test")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    ctx = StageContext(Config(language=language, seed=seed), folder, seed)
+    ctx = StageContext(config_with_voices(voices or {}, language=language, seed=seed), folder, seed)
     episode = stage.run(Episode(("engine-test",), language, folder, None, script), ctx)
     assert episode.rendering is not None
     return episode.rendering
@@ -187,7 +206,7 @@ def check_engine(
         cloning = caps.cloning or caps.needs_reference
         voices = {s: reference_voice(Path(folder) / "voices", s, language=language) if cloning else Voice() for s in speakers}
     turns = tuple(Turn(speakers[i % len(speakers)], text) for i, (_, text) in enumerate(CHECK_TURNS.get(language, CHECK_TURNS["en"])))
-    script = Script(language, turns, _speakers_with(voices, speakers), (), "Engine check")
+    script = Script(language, turns, _speakers(speakers), (), "Engine check")
     engine.check(script, voices)
     engine.load()
     try:

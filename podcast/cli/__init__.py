@@ -41,7 +41,7 @@ class DefaultGroup(TyperGroup):
 def make_app() -> typer.Typer:
     """Build the application: built-in commands, then every plugin's ``register_commands``."""
     from ..plugins import get_plugins
-    from . import commands, show
+    from . import commands, show, tools
 
     app = typer.Typer(
         cls=DefaultGroup,
@@ -55,6 +55,7 @@ def make_app() -> typer.Typer:
     )
     commands.register(app)
     show.register(app)
+    tools.register(app)
     get_plugins().register_commands(app)
     return app
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..plugins import get_plugins
 from .params import (
     ConfigFile,
     Json,
@@ -14,6 +15,7 @@ from .params import (
     Minutes,
     Output,
     Private,
+    Rewrite,
     Sets,
     Sources,
     StageSel,
@@ -61,6 +63,7 @@ def make(
         float | None, typer.Option("--lock-timeout", help="Seconds to wait for another run on the same episode.")
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Stop after this stage kind (e.g. write).")] = None,
+    rewrite: Rewrite = False,
     as_json: Json = False,
 ) -> None:
     from ..api import episode_summary, make_episode
@@ -73,10 +76,11 @@ def make(
         "synthesize": synth,
         "minutes": minutes,
         "lock_timeout": lock_timeout,
+        "rewrite": rewrite or None,
     }
     config = build_config(config_file, sets, allow_private_urls, stage=stage, voices=voice, overrides=overrides)
     with reporting(quiet=False):
-        episode = make_episode(sources, config, until=until)
+        episode = make_episode(sources, config, get_plugins(), until=until)
     summary = episode_summary(episode)
     _emit(summary, as_json, lambda s: s["audio"] or s["episode_dir"])
 
@@ -93,7 +97,7 @@ def ingest(
     from ..serialize import to_jsonable
 
     config = build_config(config_file, sets, allow_private_urls, overrides={"language": language})
-    document = ingest_document(sources, config)
+    document = ingest_document(sources, config, get_plugins())
     payload = {**to_jsonable(document), "text": document.text, "hash": document.hash}
     _emit(payload, as_json, lambda d: f"# {d['title']}\n\n{d['text']}")
 
@@ -101,7 +105,7 @@ def ingest(
 def plugins(as_json: Json = False) -> None:
     from ..api import plugin_listing
 
-    rows = plugin_listing()
+    rows = plugin_listing(get_plugins())
     _emit({"plugins": rows}, as_json, lambda p: "\n".join(_plugin_line(r) for r in p["plugins"]))
 
 
@@ -111,7 +115,7 @@ def stages(
 ) -> None:
     from ..api import stage_listing
 
-    rows = stage_listing()
+    rows = stage_listing(get_plugins())
     _emit({"stages": rows}, as_json, lambda p: "\n".join(_stage_lines(r, options) for r in p["stages"]))
 
 

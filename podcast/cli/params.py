@@ -19,6 +19,7 @@ __all__ = [
     "Minutes",
     "Output",
     "Private",
+    "Rewrite",
     "Sets",
     "Sources",
     "StageSel",
@@ -56,6 +57,12 @@ Private = Annotated[
 ALLOW_PRIVATE = "ingest.url.allow_private=true"
 Writer = Annotated[str | None, typer.Option("--writer", help="Script writer: auto, offline, openai, gemini, …")]
 Synth = Annotated[str | None, typer.Option("--synth", help="Synthesizer: auto, espeak, moss-ttsd, …")]
+Rewrite = Annotated[
+    bool,
+    typer.Option(
+        "--rewrite", help="Let the writer replace a script.txt you edited (your version is kept as script.<n>.txt)."
+    ),
+]
 Minutes = Annotated[float | None, typer.Option("--minutes", help="Target episode length in minutes [default: 8].")]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["decode_html", "decode_text", "normalize_charset"]
+__all__ = ["decode_html", "decode_text", "looks_binary", "normalize_charset", "utf16_without_bom"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -52,6 +52,26 @@ def _bom_codec(data: bytes) -> str | None:
         if data.startswith(bom):
             return codec
     return None
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when the NUL bytes of ``head`` sit in every other byte
+    (ASCII and Latin text encoded as UTF-16 without a byte-order mark), else ``None``."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even, odd = head[0 : pairs * 2 : 2], head[1 : pairs * 2 : 2]
+    even_nul, odd_nul = even.count(0) / pairs, odd.count(0) / pairs
+    if odd_nul >= 0.3 and even_nul <= 0.05:
+        return "utf-16-le"
+    if even_nul >= 0.3 and odd_nul <= 0.05:
+        return "utf-16-be"
+    return None
+
+
+def looks_binary(head: bytes) -> bool:
+    """NUL bytes that are not the pattern of UTF-16 or UTF-32 text."""
+    return b"\x00" in head and _bom_codec(head) is None and utf16_without_bom(head) is None
 
 
 def _try(data: bytes, codec: str | None) -> str | None:
@@ -95,8 +115,9 @@ def decode_html(data: bytes, header_charset: str | None = None) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode a text file: BOM, strict UTF-8, GB18030 when it reads as Chinese, detection."""
-    for codec in (_bom_codec(data), "utf-8"):
+    """Decode a text file: BOM, the NUL pattern of BOM-less UTF-16, strict UTF-8, GB18030
+    when it reads as Chinese, detection."""
+    for codec in (_bom_codec(data), utf16_without_bom(data[:4096]), "utf-8"):
         text = _try(data, codec)
         if text is not None:
             return text.lstrip("\ufeff")

@@ -10,7 +10,9 @@ cron feed) must not be able to reach the machine's own services.  So every hop:
 - connects to the *checked* IP itself (no second DNS lookup that could be rebound) while
   sending the original ``Host`` header and TLS server name;
 - follows redirects by hand, re-checking each target, up to ``max_redirects``;
-- enforces connect and read timeouts and stops reading once the body passes ``max_bytes``.
+- enforces connect and read timeouts, a total deadline for the whole fetch (redirects
+  included; a server that trickles bytes is cut off), stops reading once the body passes
+  ``max_bytes`` and refuses a body shorter than its ``Content-Length``.
 
 Environment proxies are not used: the point is to know which address we talk to.
 """
@@ -21,6 +23,8 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,6 +67,7 @@ class FetchLimits:
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    timeout: float = 60.0
     max_bytes: int = 20 * 1024 * 1024
     max_redirects: int = 5
     allow_private: bool = False
@@ -70,7 +75,7 @@ class FetchLimits:
     user_agent: str = "podcast-gen (+https://github.com/podcast-gen/podcast-gen)"
 
     def __post_init__(self) -> None:
-        if min(self.connect_timeout, self.read_timeout) <= 0 or self.max_bytes <= 0:
+        if min(self.connect_timeout, self.read_timeout, self.timeout) <= 0 or self.max_bytes <= 0:
             raise ConfigError("ingest.url timeouts and max_bytes must be positive")
         if self.max_redirects < 0:
             raise ConfigError("ingest.url.max_redirects must be 0 or more")
@@ -140,6 +145,58 @@ def resolve_checked(host: str, port: int, limits: FetchLimits) -> tuple[str, ...
     )
 
 
+# ── the total deadline ──────────────────────────────────────────────────────────
+
+
+class _Deadline:
+    """The whole fetch's time limit.  Per-call timeouts are capped by what is left, and a
+    timer shuts the open socket down when time runs out, so a server that trickles a byte
+    at a time (in the headers, the TLS handshake or the body) cannot hold the fetch."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def cap(self, timeout: float) -> float:
+        """``timeout`` shortened to the time left (at least a millisecond)."""
+        return max(0.001, min(timeout, self.left()))
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes."""
+        self.cancel()
+        self._timer = threading.Timer(max(0.0, self.left()), self._expire, (sock,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self, sock: socket.socket) -> None:
+        self.expired = True
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def check(self, url: str) -> None:
+        if self.expired or self.left() <= 0:
+            self.expired = True
+            raise self.error(url)
+
+    def error(self, url: str) -> UpstreamError:
+        return UpstreamError(
+            f"fetching {url} took longer than {self.seconds:g} s in all; "
+            "try again later or raise ingest.url.timeout"
+        )
+
+
 # ── connections pinned to a checked address ─────────────────────────────────────
 
 
@@ -147,16 +204,20 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Talks to the checked ``ips`` (first that connects) while addressing ``host`` in the
     Host header; the connect timeout applies per address, the read timeout afterwards."""
 
-    def __init__(self, host: str, port: int, ips: tuple[str, ...], limits: FetchLimits) -> None:
+    def __init__(
+        self, host: str, port: int, ips: tuple[str, ...], limits: FetchLimits, deadline: _Deadline
+    ) -> None:
         super().__init__(host, port, timeout=limits.connect_timeout)
         self._ips = ips
         self._read_timeout = limits.read_timeout
+        self.deadline = deadline
 
     def connect(self) -> None:
         error: OSError | None = None
         for ip in self._ips:
             try:
-                self.sock = socket.create_connection((ip, self.port), self.timeout)
+                self.sock = socket.create_connection((ip, self.port), self.deadline.cap(self.timeout))
+                self.deadline.watch(self.sock)
                 break
             except OSError as exc:
                 error = exc
@@ -170,8 +231,10 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 
     default_port = 443
 
-    def __init__(self, host: str, port: int, ips: tuple[str, ...], limits: FetchLimits) -> None:
-        super().__init__(host, port, ips, limits)
+    def __init__(
+        self, host: str, port: int, ips: tuple[str, ...], limits: FetchLimits, deadline: _Deadline
+    ) -> None:
+        super().__init__(host, port, ips, limits, deadline)
         self._tls = ssl.create_default_context()
 
     def connect(self) -> None:
@@ -191,18 +254,23 @@ def fetch(url: str, limits: FetchLimits | None = None, accepted: frozenset[str] 
         redirect loop or too many redirects.
     """
     limits = limits or FetchLimits()
+    deadline = _Deadline(limits.timeout)
     seen: list[str] = []
-    while True:
-        seen.append(url)
-        response, connection = _request(url, limits)
-        try:
-            target = _redirect_target(url, response)
-            if target is None:
-                return _finish(url, response, limits, accepted)
-        finally:
-            connection.close()
-        _check_redirect(target, seen, limits)
-        url = target
+    try:
+        while True:
+            seen.append(url)
+            deadline.check(url)
+            response, connection = _request(url, limits, deadline)
+            try:
+                target = _redirect_target(url, response)
+                if target is None:
+                    return _finish(url, response, (limits, deadline), accepted)
+            finally:
+                connection.close()
+            _check_redirect(target, seen, limits)
+            url = target
+    finally:
+        deadline.cancel()
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
@@ -224,18 +292,19 @@ def _split(url: str) -> tuple[str, str, int, str]:
 
 
 def _request(
-    url: str, limits: FetchLimits
+    url: str, limits: FetchLimits, deadline: _Deadline
 ) -> tuple[http.client.HTTPResponse, _PinnedHTTPConnection]:
     scheme, host, port, target = _split(url)
     ips = resolve_checked(host, port, limits)
     cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    connection = cls(host, port, ips, limits)
+    connection = cls(host, port, ips, limits, deadline)
     headers = {"User-Agent": limits.user_agent, "Accept": _ACCEPT, "Accept-Encoding": "gzip"}
     try:
         connection.request("GET", target, headers=headers)
         return connection.getresponse(), connection
     except (OSError, http.client.HTTPException) as exc:
         connection.close()
+        deadline.check(url)
         raise _network_error(exc, host, limits) from None
 
 
@@ -270,7 +339,10 @@ def _check_redirect(target: str, seen: list[str], limits: FetchLimits) -> None:
         )
 
 
-def _finish(url: str, response: http.client.HTTPResponse, limits: FetchLimits, accepted: frozenset[str]) -> Fetched:
+def _finish(
+    url: str, response: http.client.HTTPResponse, bounds: tuple[FetchLimits, _Deadline], accepted: frozenset[str]
+) -> Fetched:
+    limits, deadline = bounds
     if response.status >= 400 or response.status < 200:
         reason = f" {response.reason}" if response.reason else ""
         raise UpstreamError(f"{url} answered HTTP {response.status}{reason}")
@@ -280,7 +352,7 @@ def _finish(url: str, response: http.client.HTTPResponse, limits: FetchLimits, a
             f"{url} is {media_type}, not a web page, PDF or text; "
             "download it and pass a file instead"
         )
-    body = _read_body(url, response, limits)
+    body = _read_body(url, response, limits, deadline)
     return Fetched(url, response.status, media_type or _sniff_type(body), charset, body)
 
 
@@ -308,8 +380,11 @@ def _sniff_type(body: bytes) -> str:
     )
 
 
-def _read_body(url: str, response: http.client.HTTPResponse, limits: FetchLimits) -> bytes:
-    """Read at most ``max_bytes`` (after gzip decoding); refuse as soon as it is exceeded."""
+def _read_body(
+    url: str, response: http.client.HTTPResponse, limits: FetchLimits, deadline: _Deadline
+) -> bytes:
+    """Read at most ``max_bytes`` (after gzip decoding) before the deadline; refuse as soon
+    as it is exceeded, and refuse a body that ends before its declared length."""
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > limits.max_bytes:
         raise _too_large(url, limits)
@@ -320,17 +395,26 @@ def _read_body(url: str, response: http.client.HTTPResponse, limits: FetchLimits
             body += piece
             if len(body) > limits.max_bytes:
                 raise _too_large(url, limits)
+            deadline.check(url)
     except zlib.error as exc:
         raise UpstreamError(f"{url} sent a corrupt gzip body: {exc}") from None
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        deadline.check(url)
         raise _network_error(exc, urlsplit(url).hostname or url, limits) from None
+    deadline.check(url)
+    missing = response.length  # bytes still owed by a Content-Length body (None otherwise)
+    if missing:
+        raise UpstreamError(
+            f"{url} broke off: the server declared {declared} bytes and closed the connection "
+            f"{missing} bytes short; try again later"
+        )
     return bytes(body)
 
 
 def _decoded_chunks(response: http.client.HTTPResponse, gzipped: bool, cap: int) -> Iterator[bytes]:
     """Body chunks; gzip is inflated with a bounded output so a zip bomb cannot blow up."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
-    while chunk := response.read(_CHUNK):
+    while chunk := response.read1(_CHUNK):
         if inflater is None:
             yield chunk
             continue

@@ -33,6 +33,7 @@ __all__ = ["MIN_TEXT_CHARS", "PdfIngester", "pdf_document"]
 
 # Fewer letters/digits than this in the whole file means there is no usable text layer.
 MIN_TEXT_CHARS = 10
+PDF_MAX_BYTES = 100 * 1024 * 1024
 _TITLE_MAX = 120
 _JUNK_TITLE = re.compile(
     r"^(untitled|document\d*|microsoft \w+ - .*|.*\.(docx?|pdf|odt|rtf|txt|html?))$", re.I
@@ -50,13 +51,15 @@ class PdfIngester(Ingester):
         """Options of the PDF ingester."""
 
         password: str = option("", "Password that opens a password-protected PDF.")
+        max_bytes: int = option(PDF_MAX_BYTES, "Refuse PDF files larger than this many bytes.")
 
     @classmethod
     def accepts(cls, source: str) -> bool:
         return source_suffix(source) == ".pdf" or sniff(source, 8).startswith(b"%PDF-")
 
     def ingest(self, source: str, ctx: StageContext) -> Document:
-        return pdf_document(read_source(source), source, password=self.options.password or None)
+        data = read_source(source, self.options.max_bytes, "ingest.pdf.max_bytes")
+        return pdf_document(data, source, password=self.options.password or None)
 
 
 @contextlib.contextmanager

@@ -7,15 +7,17 @@ neither blank nor a ``#`` comment/title line starts with a speaker tag (``[S1]``
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from podcast.errors import InputError
 from podcast.models import Document, Script, Section, frozen_mapping
+from podcast.options import option
 from podcast.stage import Ingester
 
-from .charset import decode_text
+from .charset import decode_text, looks_binary, utf16_without_bom
 from .language import guess_language
-from .source import display_name, is_url, read_source, sniff, stem_title
+from .source import DEFAULT_MAX_BYTES, display_name, is_url, read_source, sniff, stem_title
 
 if TYPE_CHECKING:
     from podcast.stage import StageContext
@@ -41,6 +43,12 @@ class ScriptIngester(Ingester):
     name: ClassVar[str] = "script"
     priority: ClassVar[int] = 50
 
+    @dataclass(frozen=True, slots=True)
+    class Options:
+        """Options of the script ingester."""
+
+        max_bytes: int = option(DEFAULT_MAX_BYTES, "Refuse script files larger than this many bytes.")
+
     @classmethod
     def accepts(cls, source: str) -> bool:
         if is_url(source):
@@ -48,10 +56,14 @@ class ScriptIngester(Ingester):
         if source.lower().endswith(SCRIPT_SUFFIX):
             return True
         head = sniff(source)
-        return b"\x00" not in head and looks_like_script(head.decode("utf-8", "replace"))
+        if looks_binary(head):
+            return False
+        codec = utf16_without_bom(head) or ("utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8")
+        return looks_like_script(head.decode(codec, "replace"))
 
     def ingest(self, source: str, ctx: StageContext) -> Document:
-        return script_document(decode_text(read_source(source)), source)
+        data = read_source(source, self.options.max_bytes, "ingest.script.max_bytes")
+        return script_document(decode_text(data), source)
 
 
 def script_document(text: str, source: str) -> Document:

@@ -18,9 +18,17 @@ from podcast.models import Document, Section, frozen_mapping
 from podcast.options import option
 from podcast.stage import Ingester
 
-from .charset import decode_text, normalize_charset
+from .charset import decode_text, looks_binary, normalize_charset
 from .language import guess_language
-from .source import clean_text, display_name, is_url, read_source, sniff, source_suffix, stem_title
+from .source import (
+    DEFAULT_MAX_BYTES,
+    clean_text,
+    display_name,
+    is_url,
+    read_source,
+    source_suffix,
+    stem_title,
+)
 
 if TYPE_CHECKING:
     from podcast.stage import StageContext
@@ -67,14 +75,15 @@ class TextIngester(Ingester):
         markdown: bool | None = option(
             None, "Treat the input as Markdown (default: by suffix .md)."
         )
+        max_bytes: int = option(DEFAULT_MAX_BYTES, "Refuse text files larger than this many bytes.")
 
     @classmethod
     def accepts(cls, source: str) -> bool:
         return not is_url(source)
 
     def ingest(self, source: str, ctx: StageContext) -> Document:
-        data = read_source(source)
-        if b"\x00" in sniff(source) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = read_source(source, self.options.max_bytes, "ingest.text.max_bytes")
+        if looks_binary(data[:4096]):
             raise InputError(
                 f"{display_name(source)} looks binary; pass a text, Markdown, HTML or PDF file"
             )

@@ -37,6 +37,9 @@ class UrlIngester(Ingester):
 
         connect_timeout: float = option(10.0, "Seconds to wait for the TCP/TLS connection.")
         read_timeout: float = option(30.0, "Seconds to wait for each read from the server.")
+        timeout: float = option(
+            60.0, "Seconds the whole fetch may take, redirects included (a trickling server is cut off)."
+        )
         max_bytes: int = option(20 * 1024 * 1024, "Refuse bodies larger than this many bytes.")
         max_redirects: int = option(5, "Follow at most this many redirects.")
         allow_private: bool = option(
@@ -61,6 +64,7 @@ class UrlIngester(Ingester):
         return FetchLimits(
             connect_timeout=o.connect_timeout,
             read_timeout=o.read_timeout,
+            timeout=o.timeout,
             max_bytes=o.max_bytes,
             max_redirects=o.max_redirects,
             allow_private=o.allow_private,

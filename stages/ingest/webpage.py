@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from podcast.errors import InputError
 from podcast.models import Document, frozen_mapping
+from podcast.options import option
 from podcast.stage import Ingester
 
 from .language import guess_language
-from .source import display_name, read_source, sniff, source_suffix
+from .source import DEFAULT_MAX_BYTES, display_name, read_source, sniff, source_suffix
 
 if TYPE_CHECKING:
     from podcast.stage import StageContext
@@ -66,9 +68,16 @@ class HtmlIngester(Ingester):
     name: ClassVar[str] = "html"
     priority: ClassVar[int] = 20
 
+    @dataclass(frozen=True, slots=True)
+    class Options:
+        """Options of the saved-page ingester."""
+
+        max_bytes: int = option(DEFAULT_MAX_BYTES, "Refuse HTML files larger than this many bytes.")
+
     @classmethod
     def accepts(cls, source: str) -> bool:
         return source_suffix(source) in HTML_SUFFIXES or looks_like_html(sniff(source))
 
     def ingest(self, source: str, ctx: StageContext) -> Document:
-        return html_document(read_source(source), source, kind="html")
+        data = read_source(source, self.options.max_bytes, "ingest.html.max_bytes")
+        return html_document(data, source, kind="html")

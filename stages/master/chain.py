@@ -156,11 +156,11 @@ def _attempt(
     gain = target - start if finite else 0.0
     limiter, final, hops = _render(pre, rate, gain, ceiling, target if finite else -math.inf)
     clock.append(time.perf_counter())
-    encode_parts(limiter.chunks(final), pre.shape[0], rate, path, enc)
+    frames = encode_parts(limiter.chunks(final), pre.shape[0], rate, path, enc, pre.shape[1])
     if finish is not None:
         finish(path)
     clock.append(time.perf_counter())
-    decoded = measure_file(path)
+    decoded = measure_file(path, frames)
     clock.append(time.perf_counter())
     seconds = (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2])
     return hops, Attempt(gain, ceiling, decoded, seconds)

@@ -9,11 +9,16 @@ chunk, so no stereo copy of the episode is ever held in memory.
 
 from __future__ import annotations
 
+import io
+import math
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +39,7 @@ __all__ = [
 
 FORMATS = ("mp3", "wav", "flac", "opus", "m4a")
 BLOCK = 1 << 20
+FRAME_SAMPLES = 1152  # samples per MPEG-1 layer III frame
 # Level lost in encoding (dB, measured on speech): pre-compensated so the decoded file lands
 # on target without a second encode.  LAME CBR is flat-ish ≈0.45 dB low; see mastering.md §4.
 CODEC_LOSS_DB = {"mp3": 0.45, "m4a": 0.06, "opus": 0.26, "wav": 0.0, "flac": 0.0}
@@ -122,20 +128,27 @@ def encode(audio: np.ndarray, rate: int, path: Path, enc: Encoding) -> None:
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
-    encode_parts(chunks(audio), audio.shape[0], rate, path, enc)
+    encode_parts(chunks(audio), audio.shape[0], rate, path, enc, audio.shape[1])
 
 
 def encode_parts(
-    parts: Iterable[np.ndarray], channels: int, rate: int, path: Path, enc: Encoding
-) -> None:
+    parts: Iterable[np.ndarray],
+    channels: int,
+    rate: int,
+    path: Path,
+    enc: Encoding,
+    frames: int | None = None,
+) -> array | None:
     """:func:`encode` for audio that arrives as consecutive float32 ``(channels, k)``
-    parts (a master rendered chunk by chunk is never held whole).
+    parts (a master rendered chunk by chunk is never held whole).  ``frames``, the
+    number of samples the parts hold in all, lets MP3 encoding use every core; it then
+    returns the byte offset of every MP3 frame (for :func:`measure_file`).
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
     try:
         if enc.format == "mp3":
-            _encode_mp3(parts, channels, rate, path, enc)
+            return _encode_mp3(parts, channels, rate, path, enc, frames)
         elif enc.format in ("wav", "flac", "opus"):
             _encode_soundfile(_blocks(parts, channels, rate, enc), path, enc)
         elif enc.format == "m4a":
@@ -144,29 +157,60 @@ def encode_parts(
             raise OutputError(
                 f"unknown output format {enc.format!r}; choose one of {', '.join(FORMATS)}"
             )
-    except (OSError, RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError) as exc:  # OSError: the caller names the file
         raise OutputError(f"encoding {path.name} as {enc.format} failed: {exc}") from None
+    return None
 
 
 def _encode_mp3(
-    parts: Iterable[np.ndarray], channels: int, rate: int, path: Path, enc: Encoding
-) -> None:
+    parts: Iterable[np.ndarray],
+    channels: int,
+    rate: int,
+    path: Path,
+    enc: Encoding,
+    frames: int | None = None,
+) -> array | None:
     """LAME through lameenc (its quality knob makes it ~1.7x faster than pedalboard's fixed
-    setting on one core); pedalboard's LAME when lameenc is not installed."""
+    setting on one core), on every core when the length is known and the rate is an
+    MPEG-1 one (see :mod:`.mp3split`); pedalboard's LAME when lameenc is not installed."""
     try:
         import lameenc
     except ImportError:
         _encode_pedalboard(_blocks(parts, channels, rate, enc), path, enc)
         return
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(enc.bitrate)
-    encoder.set_in_sample_rate(enc.sample_rate)
-    encoder.set_channels(enc.channels)
-    encoder.set_quality(min(max(enc.mp3_quality, 2), 7))
+    from .mp3split import parallel_workers, split_encode
+
+    def new_encoder() -> lameenc.Encoder:
+        encoder = lameenc.Encoder()
+        encoder.set_bit_rate(enc.bitrate)
+        encoder.set_in_sample_rate(enc.sample_rate)
+        encoder.set_channels(enc.channels)
+        encoder.set_quality(min(max(enc.mp3_quality, 2), 7))
+        return encoder
+
+    if frames and enc.sample_rate in (32000, 44100, 48000):
+        # one channel stays one channel until the encoders duplicate it
+        blocks = (
+            pcm16(block, 1 if block.shape[0] == 1 else enc.channels)
+            for block in _resampled(parts, channels, rate, enc)
+        )
+        total = math.ceil(frames * enc.sample_rate / rate)
+        return split_encode(
+            blocks,
+            total,
+            path,
+            enc.channels,
+            new_encoder,
+            enc.sample_rate,
+            enc.bitrate,
+            parallel_workers(),
+        )
+    encoder = new_encoder()
     with open(path, "wb") as out:
         for block in _resampled(parts, channels, rate, enc):
             out.write(encoder.encode(pcm16(block, enc.channels)))
         out.write(encoder.flush())
+    return None
 
 
 def _encode_pedalboard(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None:
@@ -381,10 +425,145 @@ def read_any(path: Path) -> tuple[np.ndarray, int]:
     return np.concatenate(parts, axis=1), rate
 
 
-def measure_file(path: Path) -> Loudness:
-    """Loudness, true peak and LRA of a file, decoded block by block."""
+def measure_file(path: Path, frames: Sequence[int] | None = None) -> Loudness:
+    """Loudness, true peak and LRA of a file, decoded block by block.
+
+    An MP3 file whose frame offsets ``frames`` are known (from :func:`encode_parts`,
+    before tagging) is decoded in two halves at once, see :func:`_measure_halves`."""
+    if frames is not None and len(frames) > 2 * HALF_MIN and parallel_ok():
+        measured = _measure_halves(Path(path), frames)
+        if measured is not None:
+            return measured
     rate, channels, blocks = decode_blocks(path)
     meter = LoudnessMeter(rate, channels)
     for block in blocks:
         meter.feed(block)
     return meter.result()
+
+
+HALF_MIN = 1000  # frames: shorter files are measured in one piece
+WARM = 4  # frames decoded before the second half's start (3 rebuild the decoder's state)
+
+
+def parallel_ok() -> bool:
+    from .mp3split import parallel_workers
+
+    return parallel_workers() > 1
+
+
+def _id3_size(path: Path) -> int:
+    """Bytes of the ID3v2 tag at the start of ``path`` (0 when there is none)."""
+    with open(path, "rb") as handle:
+        head = handle.read(10)
+    if len(head) < 10 or head[:3] != b"ID3":
+        return 0
+    size = 0
+    for byte in head[6:10]:
+        size = size << 7 | (byte & 0x7F)
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+class _Tail(io.RawIOBase):
+    """Read-only view of a file from byte ``base`` on (libsndfile's virtual I/O)."""
+
+    def __init__(self, path: Path, base: int) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed with the view
+        self._base = base
+        self._size = self._file.seek(0, io.SEEK_END) - base
+        self._file.seek(base)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        origin = {io.SEEK_SET: 0, io.SEEK_CUR: self.tell(), io.SEEK_END: self._size}[whence]
+        return self._file.seek(self._base + origin + pos) - self._base
+
+    def tell(self) -> int:
+        return self._file.tell() - self._base
+
+    def readinto(self, buffer: Any) -> int:
+        return self._file.readinto(buffer)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _reads(handle: Any, limit: int | None = None) -> Iterator[np.ndarray]:
+    """Float32 ``(m, c)`` blocks read from a soundfile ``handle`` until the end (MP3
+    lengths are estimates) or ``limit`` samples, into one reused buffer (a fresh 8 MB
+    array per read costs more in page faults than decoding it)."""
+    buffer = np.empty((BLOCK, handle.channels), dtype=np.float32)
+    left = limit if limit is not None else -1
+    while left:
+        size = BLOCK if left < 0 else min(BLOCK, left)
+        block = handle.read(size, dtype="float32", always_2d=True, out=buffer[:size])
+        if not block.shape[0]:
+            return
+        yield block
+        left -= block.shape[0] if left > 0 else 0
+
+
+def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
+    """Decode an MP3 in two halves on two threads (libsndfile releases the GIL): the
+    first from the start up to a 100 ms boundary ``cut`` in the middle, the second from
+    a few frames before ``cut``, which rebuild the decoder's state (the bit reservoir and
+    the overlap), its meter primed with what precedes ``cut``.  The halves give exactly
+    the samples one decode gives; ``None`` (measure in one piece) when the decoder does
+    not return the expected number of samples."""
+    import soundfile as sf
+
+    shift, count = _id3_size(path), len(frames) - 1
+    with sf.SoundFile(str(path)) as probe:
+        rate, channels = int(probe.samplerate), int(probe.channels)
+    hop = round(rate / 10)
+    # libsndfile stops a headerless MP3 at a length guessed from its first frame's size:
+    # start the second half on a frame without the padding byte, so the guess is long
+    sizes = [frames[i + 1] - frames[i] for i in range(count // 2, count // 2 + 100)]
+    start = count // 2 + sizes.index(min(sizes)) + WARM
+    begin = (start - WARM) * FRAME_SAMPLES
+    cut = -(-((start + 1) * FRAME_SAMPLES) // hop) * hop
+    early, late = LoudnessMeter(rate, channels), LoudnessMeter(rate, channels)
+    early.share_peaks(late)
+    seen = [0, 0]
+
+    def first() -> None:
+        with sf.SoundFile(str(path)) as handle:
+            at = 0
+            for block in _reads(handle, cut):
+                early.feed(block.T)
+                at += block.shape[0]
+        seen[0] = at
+
+    def second() -> None:
+        with sf.SoundFile(_Tail(path, shift + frames[start - WARM])) as handle:
+            at = begin
+            for block in _reads(handle):
+                head = min(block.shape[0], max(0, cut - at))
+                if head:
+                    late.prime(block[:head].T)
+                if head < block.shape[0]:
+                    late.feed(block[head:].T)
+                at += block.shape[0]
+        seen[1] = at
+
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, args=(second,))
+    thread.start()
+    run(first)
+    thread.join()
+    if errors or seen != [cut, count * FRAME_SAMPLES]:
+        return None
+    early.merge(late)
+    return early.result()

@@ -118,6 +118,37 @@ class LoudnessMeter:
         self._peak = TruePeakMeter(sample_rate, channels) if true_peak else None
         self._sample_peak = 0.0
 
+    def prime(self, block: np.ndarray) -> None:
+        """Run ``block`` through the filters without measuring it: a meter that starts
+        in the middle of a signal then continues as one that had measured from the start
+        would (the K-weighting and true-peak interpolation state come from the signal)."""
+        x = np.asarray(block, dtype=np.float32)
+        x = x[np.newaxis] if x.ndim == 1 else x
+        if x.shape[1] == 0:
+            return
+        same = same_channels(x)
+        self._k_weighted(x, same)
+        if self._peak is not None:
+            self._peak.prime(x)
+
+    def share_peaks(self, other: LoudnessMeter) -> None:
+        """Let this meter and ``other``, measuring two parts of one signal, skip what
+        cannot beat the largest true peak either has found (only the maximum is kept)."""
+        if self._peak is not None and other._peak is not None:
+            other._peak.shared = self._peak.shared
+
+    def merge(self, later: LoudnessMeter) -> None:
+        """Take in what ``later`` measured on the samples that follow this meter's (this
+        meter must have stopped on a 100 ms boundary, ``later`` primed up to it)."""
+        if self._partial_n:
+            raise ValueError("the earlier meter must stop on a 100 ms boundary")
+        self._hops += later._hops  # energy sums per hop, in order
+        self._partial, self._partial_n = later._partial, later._partial_n
+        self._samples += later._samples
+        self._sample_peak = max(self._sample_peak, later._sample_peak)
+        if self._peak is not None and later._peak is not None:
+            self._peak.merge(later._peak)
+
     def feed(self, block: np.ndarray) -> None:
         """Add ``block``: float ``(channels, n)`` or ``(n,)`` samples in [-1, 1] full scale."""
         x = np.asarray(block, dtype=np.float32)

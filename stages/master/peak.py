@@ -145,6 +145,9 @@ class TruePeakMeter:
         self.sample_rate = sample_rate
         self._tails = np.zeros((channels, PHASE_TAPS - 1), dtype=np.float32)
         self._best = 0.0
+        # the best peak found by any meter measuring another part of the same signal:
+        # blocks that cannot beat it are skipped (only the overall maximum is wanted)
+        self.shared = [0.0]
         self.sample_peak = 0.0  # largest |sample| so far (phase 0 of the interpolator)
 
     def feed(self, block: np.ndarray, same: bool | None = None) -> None:
@@ -158,17 +161,34 @@ class TruePeakMeter:
         rows = range(1) if same else range(x.shape[0])
         for c in rows:
             self.sample_peak = max(self.sample_peak, float(x[c].max()), -float(x[c].min()))
-        self._best = max(self._best, self.sample_peak)
+        self._best = max(self._best, self.sample_peak, self.shared[0])
         head = min(PHASE_TAPS - 1, x.shape[1])
         for c in rows:
             # windows that start in the previous block, then those wholly inside this one
             seam = np.concatenate([self._tails[c], x[c, :head]])
             self._best = _padded_peak(seam, self._best)
             self._best = _padded_peak(x[c], self._best)
+        self.shared[0] = max(self.shared[0], self._best)
         keep = PHASE_TAPS - 1
         for c in range(x.shape[0]):
             recent = x[0 if same else c, -keep:]
             self._tails[c] = np.concatenate([self._tails[c], recent])[-keep:]
+
+    def prime(self, block: np.ndarray) -> None:
+        """Take the last samples of ``block`` as the signal before the next :meth:`feed`
+        without measuring anything."""
+        keep = PHASE_TAPS - 1
+        x = np.asarray(block, dtype=np.float32)
+        for c in range(self._tails.shape[0]):
+            recent = x[min(c, x.shape[0] - 1), -keep:]
+            self._tails[c] = np.concatenate([self._tails[c], recent])[-keep:]
+
+    def merge(self, later: TruePeakMeter) -> None:
+        """Continue with ``later``, a meter primed with this one's last samples that
+        measured what followed them: the peaks so far become the larger of both."""
+        self._best = max(self._best, later._best)
+        self.sample_peak = max(self.sample_peak, later.sample_peak)
+        self._tails = later._tails.copy()
 
     def result(self) -> float:
         """Largest true peak so far (linear), including the fade-out into silence."""

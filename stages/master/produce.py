@@ -5,7 +5,8 @@ tags, transcripts, chapters and the mastering report."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -86,16 +87,17 @@ def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags:
     """Level, master, encode and verify ``timeline`` into ``out``; returns the result."""
     audio, speakers, estimate = _prepare(timeline, options)
     enc, targets = _encoding(options, tags), _targets(options)
-    with atomic_path(out) as tmp:
-        done = deliver(
-            audio,
-            timeline.sample_rate,
-            enc,
-            targets,
-            tmp,
-            lambda p: write_tags(p, enc.format, tags),
-            estimate,
-        )
+    with writing(out):
+        with atomic_path(out) as tmp:
+            done = deliver(
+                audio,
+                timeline.sample_rate,
+                enc,
+                targets,
+                tmp,
+                lambda p: write_tags(p, enc.format, tags),
+                estimate,
+            )
     del audio
     offset = layout_offset(done.channels, enc.channels)
     after = _speakers_after(done.hops, timeline)
@@ -121,6 +123,46 @@ def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags:
     # the PCM length is what a gapless player plays (decoders without LAME-tag support
     # add the encoder's ~25 ms priming and padding)
     return Mastered(out, done.samples / timeline.sample_rate, report)
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn a failure to write ``path`` (or files beside it) into one :class:`OutputError`
+    that names the path and the cause; a full disk is said as such."""
+    from podcast.errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(_write_failure(path, exc)) from None
+    except OutputError as exc:
+        if _disk_full(path):
+            raise OutputError(_write_failure(path, None)) from None
+        raise exc from None
+
+
+def _disk_full(path: Path) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _write_failure(path: Path, exc: OSError | None) -> str:
+    import errno
+
+    code = exc.errno if exc is not None else errno.ENOSPC
+    if code in (errno.ENOSPC, errno.EDQUOT) or (exc is not None and _disk_full(path)):
+        return f"cannot write {path}: the disk is full; free some space or write elsewhere (-o)"
+    if code == errno.EISDIR or path.is_dir():
+        return f"cannot write {path}: it is a directory; give a file name such as {path}/x.mp3"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        cause = "the file system is read-only" if code == errno.EROFS else "permission denied"
+        return f"cannot write {path}: {cause}; choose a folder you can write to"
+    assert exc is not None
+    return f"cannot write {path}: {exc.strerror or exc}"
 
 
 def _speakers_after(hops: np.ndarray, timeline: Timeline) -> dict[str, float]:
@@ -218,9 +260,13 @@ def _names(script: Script | None) -> dict[str, str]:
 
 
 def episode_tags(
-    episode: Episode, options: MasterOptions, chapters: tuple[tx.ChapterMark, ...]
+    episode: Episode,
+    options: MasterOptions,
+    chapters: tuple[tx.ChapterMark, ...],
+    run_dir: Path | None = None,
 ) -> Tags:
-    """Tags from the episode: script/document title, host names, source URL and date."""
+    """Tags from the episode: script/document title, host names, source URL and date (see
+    :func:`episode_date`)."""
     script = _texts(episode)
     meta = dict(episode.document.metadata) if episode.document else {}
     url = str(
@@ -246,7 +292,7 @@ def episode_tags(
         title=title,
         show=options.show,
         artist=hosts,
-        date=str(meta.get("date") or _today()),
+        date=str(meta.get("date") or episode_date(run_dir)),
         comment=comment,
         url=url,
         language=episode.language or (script.language if script else ""),
@@ -255,10 +301,29 @@ def episode_tags(
     )
 
 
-def _today() -> str:
-    import datetime
+DATE_FILE = "master-date.txt"
 
-    return datetime.date.today().isoformat()
+
+def episode_date(run_dir: Path | None) -> str:
+    """The episode's date when its source gives none: ``SOURCE_DATE_EPOCH`` when set (the
+    reproducible-builds convention), else the date recorded in the run directory by the
+    first master run (so reruns and resumed runs write the same bytes), else today's,
+    which is then recorded."""
+    import datetime
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date().isoformat()
+    recorded = run_dir / DATE_FILE if run_dir is not None else None
+    if recorded is not None and recorded.is_file():
+        text = recorded.read_text(encoding="utf-8").strip()
+        if len(text) == 10 and text[4] == text[7] == "-":
+            return text
+    today = datetime.date.today().isoformat()
+    if recorded is not None:
+        atomic_write_text(recorded, today + "\n")
+    return today
 
 
 def chapter_marks(
@@ -309,8 +374,10 @@ def master_episode(
     length = timeline.audio.shape[1] / timeline.sample_rate
     chapters = chapter_marks(script, segments, length)
     out = run_dir / f"{options.filename}.{options.format}"
-    mastered = master_timeline(timeline, options, out, episode_tags(episode, options, chapters))
-    files = _write_texts(run_dir, options.filename, script, segments, chapters)
+    tags = episode_tags(episode, options, chapters, run_dir)
+    mastered = master_timeline(timeline, options, out, tags)
+    with writing(run_dir):
+        files = _write_texts(run_dir, options.filename, script, segments, chapters)
     outputs = Outputs(
         audio=mastered.path,
         duration=mastered.duration,
@@ -369,25 +436,36 @@ def _write_texts(
 def master_file(source: Path, out: Path | None, options: MasterOptions) -> Mastered:
     """Master any WAV/FLAC/MP3/… file as one clip (high-pass, loudness, true peak, encode).
 
-    The format follows ``out``'s suffix when it names a known one; the default output is
-    ``<source stem>.mastered.<format>`` beside the source.
+    The format follows ``out``'s suffix; the default output is ``<source stem>.mastered.
+    <format>`` beside the source.  A file of more than two channels is mixed down to one.
 
-    :raises InputError: the source is missing, undecodable or shorter than 0.4 s.
+    :raises InputError: the source is missing, undecodable, not finite or shorter than 0.4 s.
+    :raises ConfigError: ``out`` names no known format.
+    :raises OutputError: ``out`` is a directory or cannot be written.
     """
     from dataclasses import replace
 
     from podcast.errors import InputError
 
-    from .codecs import FORMATS, read_any
+    from .codecs import chunks, read_any
     from .dsp import highpass
 
-    if out is not None and out.suffix.lower().lstrip(".") in FORMATS:
-        options = replace(options, format=out.suffix.lower().lstrip("."))
+    if out is not None:
+        options = replace(options, format=_format_of(out))
     out = out or source.with_name(f"{source.stem}.mastered.{options.format}")
+    if out.is_dir():
+        from podcast.errors import OutputError
+
+        raise OutputError(_write_failure(out, IsADirectoryError(21, "Is a directory")))
     audio, rate = read_any(source)
     if audio.shape[1] < round(0.4 * rate):
         raise InputError(f"{source} is shorter than 0.4 s; nothing to measure")
-    if options.mono and audio.shape[0] > 1:
+    if not all(np.isfinite(block).all() for block in chunks(audio)):
+        raise InputError(
+            f"{source} holds NaN or infinite samples, which are not sound; "
+            "export it again as WAV or FLAC"
+        )
+    if audio.shape[0] > 2 or (options.mono and audio.shape[0] > 1):
         audio = audio.mean(axis=0, keepdims=True)
     audio = highpass(audio, rate, options.highpass_hz)
     title = source.stem.replace("_", " ")
@@ -397,3 +475,21 @@ def master_file(source: Path, out: Path | None, options: MasterOptions) -> Maste
         out,
         Tags(title=title, show=options.show, cover=options.cover),
     )
+
+
+def _format_of(out: Path) -> str:
+    """The delivery format ``out``'s suffix names.
+
+    :raises ConfigError: no suffix, or one no encoder here writes."""
+    from podcast.errors import ConfigError
+
+    from .codecs import FORMATS
+
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        named = f"'.{suffix}'" if suffix else "no suffix"
+        raise ConfigError(
+            f"unknown output format ({named}) for {out}; "
+            f"name the file {', '.join('.' + f for f in FORMATS)}"
+        )
+    return suffix

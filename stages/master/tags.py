@@ -35,10 +35,37 @@ def _mime(path: Path) -> str:
     return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
 
 
-def _id3(tags: Tags) -> object:
-    from mutagen.id3 import APIC, COMM, ID3, TALB, TDRC, TIT2, TLAN, TPE1, TSSE, WXXX
+def _ordered_id3() -> object:
+    """An empty ID3 tag that writes its chapter frames last and in the order they were
+    added.  mutagen sorts frames by size, so chapters with longer titles ended up after
+    shorter ones, and players that read ``CHAP`` frames in file order (not through the
+    ``CTOC``) showed them out of time order."""
+    from mutagen.id3 import ID3
 
-    frames = ID3()
+    try:
+        from mutagen.id3._tags import save_frame
+    except ImportError:  # another mutagen layout: its own order
+        return ID3()
+
+    class OrderedID3(ID3):
+        def _write(self, config: object) -> bytes:
+            chapters = [f for f in self.values() if f.FrameID in ("CTOC", "CHAP")]
+            for frame in chapters:
+                del self[frame.HashKey]
+            try:
+                data = super()._write(config)
+            finally:
+                for frame in chapters:
+                    self.add(frame)
+            return bytes(data) + b"".join(save_frame(f, config=config) for f in chapters)
+
+    return OrderedID3()
+
+
+def _id3(tags: Tags) -> object:
+    from mutagen.id3 import APIC, COMM, TALB, TDRC, TIT2, TLAN, TPE1, TSSE, WXXX
+
+    frames = _ordered_id3()
     pairs = [
         (TIT2, tags.title),
         (TALB, tags.show),
@@ -158,6 +185,9 @@ def write_tags(path: Path, fmt: str, tags: Tags) -> None:
         elif fmt == "m4a":
             _mp4(path, tags)
     except Exception as exc:  # mutagen raises many unrelated types; report them as one
+        cause = exc if isinstance(exc, OSError) else (exc.__cause__ or exc.__context__)
+        if isinstance(cause, OSError):
+            raise cause from None  # a write failure: the caller names the file and cause
         raise OutputError(f"could not tag {path.name}: {exc}") from None
 
 

@@ -1,22 +1,19 @@
 """Text normalization: make a script speakable for the selected engine.
 
 Built-in plugin module (listed in ``podcast.plugins.DEFAULT_PLUGINS``).  It registers the
-``normalize.standard`` stage, the ``podcast`` and ``moss-v0.5/0.7/1.0`` profiles and the
-``podcast-gen normalize`` command.  Everything heavy is imported inside the hooks, so
+``normalize.standard`` stage and the ``podcast`` and ``moss-v0.5/0.7/1.0`` profiles (the
+``podcast-gen normalize`` command lives in :mod:`podcast.cli`).  Everything heavy is imported inside the hooks, so
 importing this package at CLI start-up costs nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from podcast.hookspecs import hookimpl
+from podcast import hookimpl
 
-if TYPE_CHECKING:
-    from typer import Typer
-
-__all__ = ["register_commands", "register_normalizers", "register_stages"]
+__all__ = ["register_normalizers", "register_stages"]
 
 
 @hookimpl
@@ -34,11 +31,3 @@ def register_stages(register: Callable[[type], None]) -> None:
     from .stage import NormalizeStage
 
     register(NormalizeStage)
-
-
-@hookimpl
-def register_commands(app: Typer) -> None:
-    """Add ``podcast-gen normalize``."""
-    from .cli import register
-
-    register(app)

@@ -1,7 +1,8 @@
 """The ``normalize.standard`` stage: episode.script → episode.normalized, per turn.
 
-The profile is an option; ``auto`` asks the configured synthesizer which profile it
-expects (``Capabilities.normalizer``) and falls back to ``podcast``.  The result keeps
+The profile is an option; ``auto`` takes the one the selected synthesizer declares
+(``Capabilities.normalizer``, resolved once by the pipeline as ``StageContext.normalizer``).
+Profiles come from the run's registry, so one a plugin registers is selectable by name.  The result keeps
 turn count, speakers and chapters, and is saved as ``script.normalized.txt`` (the
 editable file form) beside ``script.txt``.
 """
@@ -12,11 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from podcast.errors import StageError
-from podcast.models import Episode, content_hash
-from podcast.options import option
+from podcast import Episode, Stage, StageContext, StageError, UnknownStageError, content_hash, option
 from podcast.runfiles import atomic_write_text
-from podcast.stage import Stage, StageContext
 
 from .lexicon import Lexicon, load_lexicon
 from .profiles import PROFILES, normalize_script
@@ -40,17 +38,16 @@ class NormalizeOptions:
     )
 
 
-def resolve_profile(name: str, ctx: StageContext | None = None) -> Any:
-    """The profile object for ``name`` (``auto`` resolved through ``ctx.stages``)."""
+def resolve_profile(name: str, ctx: StageContext) -> Any:
+    """The profile object for ``name`` from the run's registry (``auto``: the profile the
+    selected synthesizer declares, ``ctx.normalizer``)."""
     if name == "auto":
-        synth = ctx.stages.get("synthesize") if ctx is not None else None
-        caps = getattr(synth, "capabilities", None)
-        name = getattr(caps(), "normalizer", DEFAULT_PROFILE) if callable(caps) else DEFAULT_PROFILE
+        name = ctx.normalizer
+    if ctx.plugins is not None:
+        return ctx.plugins.profile(name)
     if name in PROFILES:
         return PROFILES[name]
-    from podcast.plugins import get_plugins
-
-    return get_plugins().profile(name)
+    raise UnknownStageError(f"unknown normalization profile {name!r}; installed: {', '.join(sorted(PROFILES))}")
 
 
 def _lexicon(options: NormalizeOptions) -> Lexicon | None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from podcast.cli.params import ConfigFile, Language, Minutes, Private, Sets, Sources, StageSel, Writer, build_config
+from podcast.cli.params import ConfigFile, Language, Minutes, Private, Rewrite, Sets, Sources, StageSel, Writer, build_config
 
 __all__ = ["register", "script"]
 
@@ -46,6 +46,7 @@ def script(
     sets: Sets = None,
     stage: StageSel = None,
     allow_private_urls: Private = False,
+    rewrite: Rewrite = False,
 ) -> None:
     from podcast.api import make_episode
     from podcast.cli.reporter import reporting
@@ -58,6 +59,7 @@ def script(
         "write": writer,
         "minutes": minutes,
         "prompts_dir": prompts_dir,
+        "rewrite": rewrite or None,
     }
     config = build_config(config_file, sets, allow_private_urls, stage=stage, overrides=overrides)
     with reporting(quiet=False):

@@ -33,6 +33,9 @@ T = TypeVar("T")
 MIN_CONTEXT = 6000
 REPAIR_MARGIN = 1600  # characters kept free in every prompt for a repair round trip
 MAX_PROBLEMS_CHARS = 600
+# A script longer than this many times its target after the adjustment pass is refused: the
+# model ran away (synthesizing it would take many times the asked length).
+RUNAWAY = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,19 @@ class LLMOptions:
     )
     temperature: float = option(0.8, "sampling temperature")
     max_tokens: int = option(8192, "most tokens in one answer")
-    timeout: float = option(120.0, "seconds one request may take before it is retried")
+    timeout: float = option(
+        120.0,
+        "seconds one request may take in all before it is retried (local servers: seconds without any new data "
+        "once the answer has started; their whole request is bounded by first_byte_timeout)",
+    )
+    first_byte_timeout: float = option(
+        1800.0,
+        "local servers: seconds one request may take in all, the wait for the first token included (a CPU reads a "
+        "long prompt slowly; not retried)",
+    )
+    context_tokens: int = option(
+        0, "the server's context in tokens; 0 = ask a local server (Ollama, llama-server, vLLM, LM Studio)"
+    )
     retries: int = option(3, "retries after 429/5xx answers, timeouts and dropped connections")
     backoff: float = option(
         2.0, "first retry delay in seconds, doubled each retry (a server's Retry-After wins)"
@@ -94,7 +109,7 @@ class LLMWriter(ReportingWriter):
     def cache_salt(self, ctx: StageContext) -> str:
         """Also the endpoint (not the key) and the prompt templates change the script."""
         prompts = [
-            PromptBook.for_config(lang, ctx.config.prompts_dir).fingerprint()
+            PromptBook.for_context(lang, ctx).fingerprint()
             for lang in ("en", "zh")
         ]
         url = self.options.base_url or _env_url(self.provider)
@@ -150,6 +165,7 @@ class Session:
         self.language, self.speakers, self.minutes, self.ctx = language, speakers, minutes, ctx
         self.target = target_units(minutes, language) if minutes > 0 else 0
         self.budget = options.context_chars
+        self.server: Any = None
         self.warnings: list[str] = []
         self.facts: dict[str, Any] = {"mode": "single", "repairs": 0, "length_adjusted": False}
         self.material = ""  # source text or notes offered when a script must grow
@@ -180,11 +196,69 @@ class Session:
             listed = client.first_model()
             if listed:
                 client.settings = replace(settings, model=listed)
-        book = PromptBook.for_config(language, ctx.config.prompts_dir)
-        return cls(client, book, options, language, speakers, ctx.config.minutes, ctx)
+        book = PromptBook.for_context(language, ctx)
+        session = cls(client, book, options, language, speakers, ctx.config.minutes, ctx)
+        session.fit_server()
+        return session
+
+    def fit_server(self) -> None:
+        """Budget prompts and answers from a local server's real context (see :mod:`.servers`)."""
+        from .providers import is_local
+        from .servers import ServerFacts, budget_for, probe_server
+
+        client, options = self.client, self.options
+        local = is_local(client.endpoint.base_url)
+        if not local and not options.context_tokens:
+            return
+        setting = f"stages.write.{client.endpoint.provider.name}.context_tokens"
+        facts = probe_server(client.endpoint.base_url, client.settings.model) if local else ServerFacts("hosted", setting=setting)
+        if options.context_tokens:  # the user knows better than the probe
+            facts = replace(facts, context=options.context_tokens, note=None)
+        if facts.model and client.settings.model in ("", "-"):
+            client.settings = replace(client.settings, model=facts.model)
+        self.server = facts
+        self.facts["server"] = facts.as_json()
+        if facts.note:
+            self.warnings.append(f"writer: {facts.note}")
+        if facts.context:
+            budget = budget_for(facts.context, self.language, options.max_tokens)
+            self.budget = min(self.budget, budget.prompt_chars)
+            client.settings = replace(client.settings, max_tokens=budget.answer_tokens)
+        client.local = local
+        client.first_byte_timeout = options.first_byte_timeout
+        client.reset()  # the HTTP client was made (listing models) before the timeouts were known
 
     # ── the run ──────────────────────────────────────────────────────────────
     def write(self, document: Document) -> Script:
+        """The whole script, refitted when a server turns out to have cut a prompt (its own
+        token count far below what was sent): the budget shrinks to what it kept and the work
+        is redone, at most twice; then one line names the setting to raise."""
+        from .client import PromptCut
+        from .honesty import honesty_warnings
+
+        for attempt in range(3):
+            try:
+                script = self._write(document)
+            except PromptCut as cut:
+                self.facts["prompt_cuts"] = self.facts.get("prompt_cuts", 0) + 1
+                shrunk = int(self.budget * cut.kept_share * 0.8)
+                if attempt == 2 or shrunk < MIN_CONTEXT:
+                    setting = getattr(self.server, "setting", "") or f"stages.write.{self.client.endpoint.provider.name}.context_tokens"
+                    raise UpstreamError(
+                        f"{self.client.label} cut a prompt of about {cut.sent_tokens} tokens to {cut.kept_tokens}; "
+                        f"give the server a larger context ({setting})"
+                    ) from None
+                self.warnings.append(
+                    f"writer: the server kept {cut.kept_tokens} of about {cut.sent_tokens} prompt tokens; "
+                    f"redoing with prompts of at most {shrunk} characters"
+                )
+                self.budget = shrunk
+                continue
+            self.warnings.extend(honesty_warnings(script, document.text, self.client.settings.model))
+            return script
+        raise AssertionError("unreachable")
+
+    def _write(self, document: Document) -> Script:
         """The whole script for ``document`` (single call or map-reduce), length-checked."""
         prompt = self.book.fill(
             "script",
@@ -217,8 +291,14 @@ class Session:
             )
         after = script_units(script)
         self.facts["units_before_adjustment"] = before
+        unit = self.book.phrase("unit")
+        if after > self.target * RUNAWAY:
+            raise UnusableAnswer(
+                f"{self.client.label} wrote {after} {unit} for a target of {self.target} "
+                f"({after / self.target:.1f}x, even after asking to shorten it); refusing the script "
+                "(lower max_tokens, use another model, or raise --minutes)"
+            )
         if not within(after, self.target):
-            unit = self.book.phrase("unit")
             self.warnings.append(
                 f"writer: the script has {after} {unit}, {after / self.target - 1:+.0%} off the "
                 f"target of {self.target} (±{TOLERANCE:.0%}) after one adjustment pass"

@@ -16,8 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from podcast.errors import ConfigError
-from podcast.models import content_hash
+from podcast import ConfigError, StageContext, content_hash
 
 __all__ = ["PURPOSES", "PromptBook"]
 
@@ -46,12 +45,12 @@ class PromptBook:
     _phrases: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def for_config(cls, language: str, user_dir: Path | None) -> PromptBook:
-        """The book for a run: user directory, then plugin directories, then built-ins."""
-        from podcast.plugins import get_plugins
-
-        dirs = [user_dir] if user_dir else []
-        return cls(language, (*dirs, *get_plugins().prompt_dirs()))
+    def for_context(cls, language: str, ctx: StageContext) -> PromptBook:
+        """The book for a run: the user's directory, then the directories plugins of the run's
+        registry add, then built-ins."""
+        dirs = [ctx.config.prompts_dir] if ctx.config.prompts_dir else []
+        plugin_dirs = ctx.plugins.prompt_dirs() if ctx.plugins is not None else []
+        return cls(language, (*dirs, *plugin_dirs))
 
     def template(self, purpose: str) -> str:
         """The raw text of ``purpose`` (e.g. ``system``) in this book's language."""

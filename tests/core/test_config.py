@@ -44,8 +44,9 @@ def test_speakers_and_voices(tmp_path):
     path = write(tmp_path, '[speakers.S1]\nname = "Ada"\nrole = "host"\n')
     config = load_config(path, voices=['S2=ref.wav:"Hello there."', "S1=en-gb"], env={})
     s1, s2 = config.speaker_list("en")
-    assert (s1.name, s1.voice.preset) == ("Ada", "en-gb")
-    assert s2.name == "Sam" and s2.voice.ref_audio == Path("ref.wav") and s2.voice.ref_text == "Hello there."
+    voices = config.voices()  # voices are not part of the script's speakers
+    assert (s1.name, voices["S1"].preset) == ("Ada", "en-gb")
+    assert s2.name == "Sam" and voices["S2"].ref_audio == Path("ref.wav") and voices["S2"].ref_text == "Hello there."
     assert [s.name for s in load_config(None, env={}).speaker_list("zh")] == ["小雨", "阿杰"]
 
 
@@ -57,7 +58,12 @@ def test_speakers_and_voices(tmp_path):
         ({"stages": ["write"]}, "expected kind=name"),
         ({"voices": ["X1=foo"]}, "speaker must be S1"),
         ({"overrides": {"language": "fr"}}, "unsupported language 'fr'"),
-        ({"overrides": {"minutes": "-2"}}, "non-negative"),
+        ({"overrides": {"minutes": "-2"}}, "more than 0 and at most 300"),
+        ({"overrides": {"minutes": 0}}, "more than 0"),
+        ({"overrides": {"minutes": "nan"}}, "more than 0"),
+        ({"overrides": {"minutes": 1e9}}, "at most 300"),
+        ({"overrides": {"lock_timeout": "inf"}}, "non-negative"),
+        ({"overrides": {"seed": "x"}}, "seed must be an integer"),
     ],
 )
 def test_bad_flags_are_one_line_config_errors(kwargs, fragment):

@@ -17,7 +17,6 @@ from podcast.models import (
     Speaker,
     StageRecord,
     Turn,
-    Voice,
 )
 from podcast.serialize import from_jsonable, paths_in, to_jsonable
 
@@ -46,7 +45,7 @@ def test_models_are_frozen():
 
 
 def test_episode_json_round_trip(tmp_path):
-    speakers = (Speaker("S1", "Alex", "host", Voice(preset="en-us")), Speaker("S2", "Sam", "guest", Voice(ref_audio=Path("r.wav"), ref_text="hi")))
+    speakers = (Speaker("S1", "Alex", "host"), Speaker("S2", "Sam", "guest"))  # voices live in the config, not the script
     episode = Episode(
         sources=("a.md",), language="en", run_dir=tmp_path,
         document=Document("a.md", "markdown", "T", (Section("H", "text"),), "en", {"author": "me"}),
@@ -59,7 +58,7 @@ def test_episode_json_round_trip(tmp_path):
     ).with_meta(custom={"a": [1, 2]})
     data = to_jsonable(episode)
     assert from_jsonable(Episode, data) == episode
-    assert {p.name for p in paths_in(episode)} >= {"c.wav", "e.mp3", "e.vtt", "r.wav"}
+    assert {p.name for p in paths_in(episode)} >= {"c.wav", "e.mp3", "e.vtt"}
 
 
 def test_document_hash_ignores_source_path():

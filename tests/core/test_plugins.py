@@ -107,7 +107,7 @@ def test_blocked_plugins_do_not_load():
 
 def test_every_hookspec_is_documented_with_params():
     specs = [f for name, f in vars(hookspecs).items() if hasattr(f, "podcast_spec")]
-    assert len(specs) == 8
+    assert len(specs) == 9
     for spec in specs:
         doc = inspect.getdoc(spec) or ""
         assert "Called" in doc and "firstresult" in doc, spec.__name__

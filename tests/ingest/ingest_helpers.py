@@ -177,3 +177,38 @@ def endless_route(chunk: bytes, total: int) -> Route:
         handler.close_connection = True
 
     return route
+
+
+def trickle_route(body: bytes, interval: float) -> Route:
+    """Headers at once, then the body one byte every ``interval`` seconds: every read is quick,
+    only a total deadline stops the client."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            for byte in body:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(interval)
+        except OSError:  # the client gave up, as it should
+            pass
+
+    return route
+
+
+def short_body_route(body: bytes, declared: int) -> Route:
+    """Declares ``declared`` bytes in Content-Length, sends ``body`` (fewer) and closes."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(declared))
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.wfile.flush()
+        handler.close_connection = True
+
+    return route

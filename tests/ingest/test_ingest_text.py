@@ -122,6 +122,41 @@ def test_missing_file_and_directory(tmp_path, ctx):
         text_ingester().ingest(str(tmp_path), ctx)
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_found_by_its_nul_pattern(tmp_path, ctx, codec):
+    doc = text_ingester().ingest(write(tmp_path, "radio.txt", EN.encode(codec)), ctx)
+    assert doc.title == "A Short History of Radio"
+    assert "every kitchen" in doc.text
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path, ctx):
+    import os
+
+    from podcast.pipeline import pick_ingester
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # nobody ever writes to it: opening it for reading would block forever
+    ingesters = [cls() for cls in ingest_plugin.INGESTERS]
+    picked = pick_ingester(sorted(ingesters, key=lambda i: -i.priority), str(fifo))
+    with pytest.raises(InputError, match="is a FIFO"):
+        picked.ingest(str(fifo), ctx)
+
+
+def test_files_over_the_size_limit_are_refused_with_the_option_that_raises_it(tmp_path, ctx):
+    path = write(tmp_path, "big.txt", b"word " * 400)
+    with pytest.raises(InputError, match=r"big\.txt is 2000 bytes, over the 1000 bytes size limit.*ingest\.text\.max_bytes"):
+        text_ingester(max_bytes=1000).ingest(path, ctx)
+    assert "word" in text_ingester(max_bytes=2000).ingest(path, ctx).text
+
+
+def test_stdin_over_the_size_limit_is_refused_after_reading_only_the_limit(monkeypatch, ctx):
+    stream = io.BytesIO(b"word " * 1000)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream))
+    with pytest.raises(InputError, match=r"standard input is larger than the 100 bytes size limit"):
+        text_ingester(max_bytes=100).ingest("-", ctx)
+    assert stream.tell() < 5000
+
+
 def test_binary_and_empty_files_are_refused(tmp_path, ctx):
     with pytest.raises(InputError, match="looks binary"):
         text_ingester().ingest(write(tmp_path, "blob.bin", b"\x00\x01\x02" * 50), ctx)

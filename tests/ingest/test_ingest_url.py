@@ -12,7 +12,7 @@ from podcast.options import build_options
 from podcast.stages.ingest import UrlIngester
 from podcast.stages.ingest.net import FetchLimits, address_allowed, fetch
 
-from .ingest_helpers import ARTICLE, endless_route, slow_route
+from .ingest_helpers import ARTICLE, endless_route, short_body_route, slow_route, trickle_route
 
 LOOPBACK = ("127.0.0.0/8",)
 
@@ -138,6 +138,23 @@ def test_slow_server_times_out_quickly(http_server, ctx):
     with pytest.raises(UpstreamError, match="did not answer in time"):
         local(read_timeout=0.3).ingest(http_server.url("/slow"), ctx)
     assert time.monotonic() - start < 2.0
+
+
+def test_trickling_server_is_stopped_by_the_total_deadline(http_server, ctx):
+    import time
+
+    http_server.routes["/trickle"] = trickle_route(ARTICLE.encode(), 0.05)
+    start = time.monotonic()
+    with pytest.raises(UpstreamError, match=r"longer than 1 s in all.*ingest\.url\.timeout"):
+        local(timeout=1).ingest(http_server.url("/trickle"), ctx)
+    assert time.monotonic() - start < 3.0
+
+
+def test_body_shorter_than_its_content_length_is_an_upstream_error(http_server, ctx):
+    body = ARTICLE.encode()
+    http_server.routes["/short"] = short_body_route(body[: len(body) // 3], len(body))
+    with pytest.raises(UpstreamError, match="broke off"):
+        local().ingest(http_server.url("/short"), ctx)
 
 
 def test_oversized_body_is_refused_while_reading(http_server, ctx):

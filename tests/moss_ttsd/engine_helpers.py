@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from podcast import Voice
 from tests.conftest import moss_fixtures
 
 PAD_TOKEN = "<|endoftext|>"
@@ -120,6 +121,11 @@ def tiny_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "s2": refs["S2"][0],
         "texts": {k: v[1] for k, v in refs.items()},  # type: ignore[dict-item]
     }
+
+
+def reference_voices(folders: dict) -> dict[str, Voice]:
+    """S1 and S2's reference voices from the tiny folders (clip + exact transcript)."""
+    return {s: Voice(ref_audio=folders[s.lower()], ref_text=folders["texts"][s]) for s in ("S1", "S2")}
 
 
 def engine_options(folders: dict, **extra: object) -> dict[str, object]:

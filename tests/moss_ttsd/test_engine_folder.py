@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,8 +16,9 @@ from podcast.options import build_options
 from podcast.stage import StageContext
 from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
 from podcast.rendering import stage_for_engine
+from podcast.testing import config_with_voices
 
-from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
+from .engine_helpers import engine_options, one_thread, reference_voices, tiny_folders  # noqa: F401
 
 LINES = (
     "Welcome back to the show, everyone.",
@@ -50,15 +50,13 @@ def _episode(episode_factory: Any, folders: dict, lines: tuple[str, ...] = LINES
     episode = episode_factory(
         turns=tuple(("S1" if i % 2 == 0 else "S2", t) for i, t in enumerate(lines))
     )
-    voices = {
-        s: Voice(ref_audio=folders[s.lower()], ref_text=folders["texts"][s]) for s in ("S1", "S2")
-    }
-    speakers = tuple(replace(s, voice=voices[s.id]) for s in episode.script.speakers)
-    return replace(episode, script=replace(episode.script, speakers=speakers))
+    return episode.with_meta(**{"test.voices": reference_voices(folders)})
+
 
 
 def _run(stage: Any, episode: Any) -> Any:
-    return stage.run(episode, StageContext(Config(), episode.run_dir))
+    config = config_with_voices(episode.meta.get("test.voices", {}))
+    return stage.run(episode, StageContext(config, episode.run_dir))
 
 
 def test_three_blocks_chain_prompts_and_rerun_is_cached(
@@ -97,8 +95,8 @@ def test_batched_independent_blocks_match_one_by_one(
     """carry off + batch 3: one left-padded generation; greedy output equals single renders."""
     episode = _episode(episode_factory, tiny_folders)
     engine = MossTTSDEngine(_options(tiny_folders, sample=False))
-    engine.check(episode.script, {s.id: s.voice for s in episode.script.speakers})
-    voices = {s.id: s.voice for s in episode.script.speakers}
+    voices = reference_voices(tiny_folders)
+    engine.check(episode.script, voices)
     blocks = [Block(i, (t,), (i,), "en", voices) for i, t in enumerate(episode.script.turns[:3])]
     single = [engine.synthesize_block(b).audio.samples for b in blocks]
     batched = MossTTSDEngine(_options(tiny_folders, sample=False, batch=3))
@@ -131,7 +129,7 @@ def test_capabilities_follow_version_and_codec(tiny_folders: dict) -> None:
 def test_v07_without_reference_is_refused(tiny_folders: dict, episode_factory: Any) -> None:
     episode = episode_factory(turns=(("S1", "Hello."), ("S2", "Hi.")))
     with pytest.raises(SynthesisError, match=r"--voice S1=ref\.wav"):
-        MossTTSDEngine(_options(tiny_folders)).check(episode.script, {s.id: s.voice for s in episode.script.speakers})
+        MossTTSDEngine(_options(tiny_folders)).check(episode.script, {"S1": Voice(), "S2": Voice()})
 
 
 def test_missing_weights_name_files_and_folder(
@@ -141,8 +139,7 @@ def test_missing_weights_name_files_and_folder(
     empty.mkdir()
     engine = MossTTSDEngine(_options(tiny_folders, model_dir=str(empty)))
     with pytest.raises(MissingModelError) as info:
-        script = _episode(episode_factory, tiny_folders).script
-        engine.check(script, {s.id: s.voice for s in script.speakers})
+        engine.check(_episode(episode_factory, tiny_folders).script, reference_voices(tiny_folders))
     message = str(info.value)
     assert str(empty) in message and "config.json" in message and "model.safetensors" in message
     assert "tokenizer.json" in message

@@ -14,7 +14,7 @@ from podcast.options import build_options
 from podcast.stages.synthesize.moss_ttsd.engine import MossTTSDEngine
 from podcast.stages.synthesize.moss_ttsd.memory import lm_parameters, memory_model
 
-from .engine_helpers import engine_options, one_thread, tiny_folders  # noqa: F401
+from .engine_helpers import engine_options, one_thread, reference_voices, tiny_folders  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +61,9 @@ class SmallGpu(MossTTSDEngine):
 
 
 def _script(folders: dict, text: str) -> Script:
-    speakers = tuple(
-        Speaker(s, s, voice=Voice(ref_audio=folders[s.lower()], ref_text=folders["texts"][s]))
-        for s in ("S1", "S2")
-    )
+    speakers = tuple(Speaker(s, s) for s in ("S1", "S2"))
     return Script("en", (Turn("S1", text), Turn("S2", "Yes.")), speakers)
+
 
 
 def test_memory_refusal_and_block_cap(tiny_folders: dict) -> None:
@@ -77,11 +75,9 @@ def test_memory_refusal_and_block_cap(tiny_folders: dict) -> None:
     model = memory_model(config, "fp32")
     engine.free = int(model.fixed * 0.5)  # not even the weights fit
     with pytest.raises(SynthesisError, match="GB are free"):
-        script = _script(tiny_folders, "Hello there, this is a test.")
-        engine.check(script, {s.id: s.voice for s in script.speakers})
+        engine.check(_script(tiny_folders, "Hello there, this is a test."), reference_voices(tiny_folders))
     engine.free = int(model.bytes_for(200.0) / 0.9)  # room for 200 s of sequence
-    script = _script(tiny_folders, "Hello there, this is a test.")
-    engine.check(script, {s.id: s.voice for s in script.speakers})
+    engine.check(_script(tiny_folders, "Hello there, this is a test."), reference_voices(tiny_folders))
     cap = engine.capabilities().max_seconds_per_call
     prompt = engine._prompt_seconds()
     assert cap == pytest.approx((200.0 - prompt - 10.0) / 2, rel=1e-6)

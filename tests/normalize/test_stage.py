@@ -40,8 +40,9 @@ SCRIPT = Script(
 
 
 def run(tmp_path: Path, options: NormalizeOptions, synth: object | None = None) -> Episode:
-    stages = {"synthesize": synth} if synth is not None else {}
-    ctx = StageContext(config=Config(), run_dir=tmp_path, stages=stages)
+    # The pipeline asks the selected synthesizer for its profile once and passes it on.
+    normalizer = synth.capabilities().normalizer if synth is not None else "podcast"
+    ctx = StageContext(config=Config(), run_dir=tmp_path, normalizer=normalizer)
     episode = Episode(sources=("x",), run_dir=tmp_path, script=SCRIPT)
     stage = NormalizeStage(options)
     stage.check(ctx)
@@ -104,7 +105,8 @@ def test_cache_key_follows_the_synthesizer_profile_and_lexicon_content(tmp_path:
     stage = NormalizeStage(NormalizeOptions(lexicon=lexicon))
 
     def key(profile: str) -> str:
-        return stage_key(stage, episode, StageContext(Config(), tmp_path, stages={"synthesize": DeclaringSynth(profile)}))
+        declared = DeclaringSynth(profile).capabilities().normalizer
+        return stage_key(stage, episode, StageContext(Config(), tmp_path, normalizer=declared))
 
     first = key("podcast")
     assert key("podcast") == first

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from podcast.config import Config
-from podcast.models import Document, Episode, Script, Section, Speaker, Turn, Voice
+from podcast.models import Document, Episode, Script, Section, Turn, Voice
 
 from .remote_fakes import LINES, REFS, Behaviour, FakeServer, speak
 
@@ -32,28 +31,29 @@ def servers() -> Iterator[Callable[..., FakeServer]]:
 
 
 @pytest.fixture
-def speakers(tmp_path: Path) -> tuple[Speaker, ...]:
+def reference_voices(tmp_path: Path) -> dict[str, Voice]:
     """S1 and S2 with espeak-made reference recordings and their exact transcripts."""
-    result = []
+    result = {}
     for speaker in Config().speaker_list("en"):
         path = tmp_path / f"ref_{speaker.id}.wav"
         samples, rate = speak(f"[{speaker.id}]{REFS[speaker.id]}")
         sf.write(path, samples, rate)
-        result.append(replace(speaker, voice=Voice(ref_audio=path, ref_text=REFS[speaker.id])))
-    return tuple(result)
+        result[speaker.id] = Voice(ref_audio=path, ref_text=REFS[speaker.id])
+    return result
 
 
 @pytest.fixture
-def make_episode(tmp_path: Path, speakers: tuple[Speaker, ...]) -> Callable[..., Episode]:
-    """``make_episode(name, lines=LINES, voices=True)`` → an episode with its own run folder."""
+def make_episode(tmp_path: Path, reference_voices: dict[str, Voice]) -> Callable[..., Episode]:
+    """``make_episode(name, lines=LINES, voices=True)`` → an episode with its own run folder
+    (the voices to render it with ride in ``meta["test.voices"]``, read by ``render``)."""
 
     def make(name: str = "run", lines: tuple[str, ...] = LINES, voices: bool = True) -> Episode:
         run_dir = tmp_path / name
         run_dir.mkdir(exist_ok=True)
         turns = tuple(Turn("S1" if i % 2 == 0 else "S2", text) for i, text in enumerate(lines))
-        cast = speakers if voices else Config().speaker_list("en")
-        script = Script("en", turns, cast, (), "Remote")
+        script = Script("en", turns, Config().speaker_list("en"), (), "Remote")
         document = Document("test.txt", "text", "Remote", (Section("", " ".join(lines)),), "en")
-        return Episode(("test.txt",), "en", run_dir, document, script)
+        episode = Episode(("test.txt",), "en", run_dir, document, script)
+        return episode.with_meta(**{"test.voices": reference_voices if voices else {}})
 
     return make

@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from podcast.config import Config
 from podcast.models import Episode, Turn, Voice
 from podcast.options import build_options
 from podcast.stage import StageContext
 from podcast.stages.synthesize.espeak import EspeakEngine
 from podcast.rendering import stage_for_engine
+from podcast.testing import config_with_voices
 
 TAG = re.compile(r"\[(S\d+)\]")
 REFS = {"S1": "Hello, I am the first host.", "S2": "And I am the second host."}
@@ -315,7 +315,8 @@ def render(engine_cls: type, episode: Episode, **options: Any) -> Episode:
     """Run the synthesize stage of ``engine_cls`` the way the pipeline does."""
     stage_cls = stage_for_engine(engine_cls)
     opts = build_options(stage_cls.Options, options, f"stages.synthesize.{stage_cls.name}")
-    return stage_cls(opts).run(episode, StageContext(Config(), episode.run_dir))
+    config = config_with_voices(episode.meta.get("test.voices", {}))
+    return stage_cls(opts).run(episode, StageContext(config, episode.run_dir))
 
 
 def prompt_v0() -> str:

@@ -26,8 +26,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     error: str = "scripted failure"
     delay: float = 0.0
-    usage: tuple[int, int] | None = (120, 80)
+    usage: tuple[int, int] | None | str = "auto"  # "auto": about 4 characters a token, as real servers count
     finish_reason: str = "stop"
+    stall: float = 0.0  # seconds of silence after the first streamed piece
+    raw: bytes | None = None  # sent as is (status 200, raw_type) instead of a completion
+    raw_type: str = "text/html"
+    trickle: float = 0.0  # seconds between streamed pieces of 40 characters
 
 
 @dataclass
@@ -57,7 +61,12 @@ class Seen:
 class LLMServer:
     """Start with :meth:`start`; ``url`` is the base URL (``http://127.0.0.1:PORT/v1``)."""
 
-    def __init__(self, prefix: str = "/v1", model: str = "local-test-model") -> None:
+    def __init__(self, prefix: str = "/v1", model: str = "local-test-model", context: int | None = 131072) -> None:
+        self.context = context  # advertised like vLLM's max_model_len (None: say nothing)
+        # Extra JSON routes of server families (Ollama's /api/*, llama-server's /props, …):
+        # (method, path) -> function(request body) -> answer; ``models`` replaces the listing.
+        self.routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {}
+        self.models: Callable[[], Any] | None = None
         self.prefix, self.model = prefix.rstrip("/"), model
         self.replies: deque[Reply] = deque()
         self.responder: Callable[[Seen], Reply] | None = None
@@ -118,7 +127,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
+        route = self.owner.routes.get(("GET", self.path.rstrip("/")))
+        if route is not None:
+            self.owner.requests.append(Seen(self.path, dict(self.headers.items()), {}, time.monotonic()))
+            self._json(200, route({}))
+        elif self.path.rstrip("/").endswith("/models") and self.owner.models is not None:
+            self._json(200, self.owner.models())
+        elif self.path.rstrip("/").endswith("/models"):
             self.owner.requests.append(
                 Seen(
                     self.path, {k.lower(): v for k, v in self.headers.items()}, {}, time.monotonic()
@@ -128,7 +143,8 @@ class _Handler(BaseHTTPRequestHandler):
                 200,
                 {
                     "object": "list",
-                    "data": [{"id": self.owner.model, "object": "model", "owned_by": "test"}],
+                    "data": [{"id": self.owner.model, "object": "model", "owned_by": "test",
+                              **({"max_model_len": self.owner.context} if self.owner.context else {})}],
                 },
             )
         else:
@@ -141,20 +157,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
         )
         self.owner.requests.append(seen)
+        route = self.owner.routes.get(("POST", self.path.rstrip("/")))
+        if route is not None:
+            self._json(200, route(body))
+            return
         if not self.path.endswith("/chat/completions"):
             self._json(404, {"error": {"message": "not found"}})
             return
         reply = self.owner.next_reply(seen)
         if reply.delay:
             time.sleep(reply.delay)
-        if reply.status != 200:
+        if reply.raw is not None:
+            self._raw(reply)
+        elif reply.status != 200:
             self._json(
                 reply.status, {"error": {"message": reply.error, "type": "test"}}, reply.headers
             )
         elif body.get("stream") and self.owner.streams:
             self._stream(reply, body)
         else:
-            self._json(200, _completion(reply, body.get("model", "")))
+            self._json(200, _completion(reply, body))
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -166,6 +188,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _raw(self, reply: Reply) -> None:
+        self.send_response(200)
+        self.send_header("content-type", reply.raw_type)
+        self.send_header("content-length", str(len(reply.raw or b"")))
+        self.end_headers()
+        self.wfile.write(reply.raw or b"")
+
     def _stream(self, reply: Reply, body: dict[str, Any]) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
@@ -174,11 +203,14 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model", "")
         content = reply.content
         pieces = [content[i : i + 40] for i in range(0, len(content), 40)] or [""]
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
             self._event(_chunk(model, {"role": "assistant", "content": piece}, None))
+            if index == 0 and reply.stall:
+                time.sleep(reply.stall)
+            time.sleep(reply.trickle)
         self._event(_chunk(model, {}, reply.finish_reason))
         if (body.get("stream_options") or {}).get("include_usage") and reply.usage:
-            self._event({**_chunk(model, {}, None), "choices": [], "usage": _usage(reply)})
+            self._event({**_chunk(model, {}, None), "choices": [], "usage": _usage(reply, body)})
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
         self.close_connection = True
@@ -188,8 +220,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def _usage(reply: Reply) -> dict[str, int]:
-    prompt, completion = reply.usage or (0, 0)
+def prompt_chars(body: dict[str, Any]) -> int:
+    return sum(len(m.get("content") or "") for m in body.get("messages", []))
+
+
+def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int]:
+    if reply.usage == "auto":
+        prompt, completion = prompt_chars(body) // 4, max(len(reply.content) // 4, 1)
+    else:
+        prompt, completion = reply.usage or (0, 0)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -207,7 +246,8 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None) -> dict[str, A
     }
 
 
-def _completion(reply: Reply, model: str) -> dict[str, Any]:
+def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    model = body.get("model", "")
     payload = {
         "id": "chatcmpl-test",
         "object": "chat.completion",
@@ -222,5 +262,5 @@ def _completion(reply: Reply, model: str) -> dict[str, Any]:
         ],
     }
     if reply.usage:
-        payload["usage"] = _usage(reply)
+        payload["usage"] = _usage(reply, body)
     return payload

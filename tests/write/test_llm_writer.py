@@ -49,8 +49,8 @@ def test_valid_json_streaming_and_not(write, llm, keyed, stream):
     details = episode.meta["write.details"]
     assert (
         details["calls"] == 1
-        and details["prompt_tokens"] == 120
-        and details["completion_tokens"] == 80
+        and details["prompt_tokens"] == request.prompt_chars // 4
+        and details["completion_tokens"] == len(VALID) // 4
     )
     assert (
         details["mode"] == "single" and details["estimated_cost_usd"] is None
@@ -144,13 +144,69 @@ def test_500_fails_after_bounded_retries(write, llm, keyed):
     assert "HTTP 500" in str(info.value) and "gave up after 3 attempts" in str(info.value)
 
 
-def test_hang_past_the_timeout_is_retried_then_fails(write, llm, keyed):
+def test_a_local_first_byte_wait_past_its_limit_fails_without_a_retry(write, llm, keyed):
+    """A local server still reading the prompt is not asked again (that would repeat the work)."""
     llm.responder = lambda seen: Reply(VALID, delay=1.5)
     started = time.monotonic()
-    with pytest.raises(UpstreamError, match="no answer within 0.3 s"):
-        _run(write, llm, timeout=0.3, retries=1)
-    assert time.monotonic() - started < 3
-    assert len(llm.chats) == 2
+    with pytest.raises(UpstreamError, match=r"no (first token|complete answer) within 0.3 s"):
+        _run(write, llm, timeout=0.3, first_byte_timeout=0.3, retries=1)
+    assert time.monotonic() - started < 10  # the 1.5 s reply is not waited for twice
+    assert len(llm.chats) == 1
+
+
+def test_a_slow_first_byte_from_a_local_server_is_waited_for(write, llm, keyed):
+    llm.responder = lambda seen: Reply(VALID, delay=2.5)
+    episode = _run(write, llm, timeout=1.0, first_byte_timeout=20, retries=0)
+    assert len(llm.chats) == 1 and episode.script is not None
+
+
+def test_a_stalled_stream_is_retried(write, llm, keyed):
+    replies = iter([Reply(VALID, stall=4.0), Reply(VALID)])
+    llm.responder = lambda seen: next(replies)
+    started = time.monotonic()
+    episode = _run(write, llm, timeout=1.0, first_byte_timeout=20, retries=1, backoff=0.01)
+    assert len(llm.chats) == 2 and episode.meta["write.details"]["retries"] == 1
+    assert time.monotonic() - started < 8
+
+
+def test_trickling_answer_is_cut_off_by_the_total_timeout(write, llm, keyed):
+    """Every read is quick, the whole is not: a local server's request is bounded in all by
+    first_byte_timeout, and not asked again (it would redo the same slow work)."""
+    llm.responder = lambda seen: Reply(VALID, trickle=0.2)
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match=r"no complete answer within 1 s"):
+        _run(write, llm, timeout=1, first_byte_timeout=1, retries=1)
+    assert time.monotonic() - started < 4 and len(llm.chats) == 1
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize(
+    ("raw", "kind", "said"),
+    [
+        (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html", "502 Bad Gateway"),
+        (b'{"choices": [{"message": ', "application/json", '{"choices"'),
+    ],
+)
+def test_html_or_malformed_json_is_an_upstream_error_after_the_retries(write, llm, keyed, stream, raw, kind, said):
+    llm.responder = lambda seen: Reply(raw=raw, raw_type=kind)
+    with pytest.raises(UpstreamError) as info:
+        _run(write, llm, retries=1, stream=stream)
+    message = str(info.value)
+    assert said in message and "gave up after 2 attempts" in message, message
+    assert KEY not in message
+
+
+def test_runaway_answer_is_refused_not_advised(write, llm, keyed):
+    llm.responder = lambda seen: Reply(script_json(1200))  # 1200 words for a 150-word target
+    with pytest.raises(UpstreamError, match=r"wrote 1200 words for a target of 150 .*refusing the script"):
+        _run(write, llm, minutes=1)
+
+
+def test_answer_past_the_size_cap_is_refused(write, llm, keyed):
+    llm.responder = lambda seen: Reply("[S1]" + "blah " * 50000)
+    with pytest.raises(UpstreamError, match="passed 200000 characters"):
+        _run(write, llm, max_tokens=100, stream=False)
+    assert len(llm.chats) == 1
 
 
 def test_connection_refused(write, keyed):
@@ -194,7 +250,7 @@ def test_gemini_style_base_url(write, llm, monkeypatch):
     assert request.body["model"] == "gemini-2.5-flash"
     details = episode.meta["write.details"]
     assert details["provider"] == "gemini" and details["estimated_cost_usd"] == pytest.approx(
-        (120 * 0.30 + 80 * 2.50) / 1e6
+        (request.prompt_chars // 4 * 0.30 + len(VALID) // 4 * 2.50) / 1e6
     )
 
 

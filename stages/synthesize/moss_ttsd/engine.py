@@ -1,4 +1,8 @@
-"""``moss-ttsd``: MOSS-TTSD v0.5/v0.7 two-speaker dialogue synthesis (Apache-2.0).
+"""``moss-ttsd``: MOSS-TTSD dialogue synthesis, v0.5/v0.7 (two speakers, XY-Tokenizer) and v1.0
+(up to five speakers, MossTTSDelay + MOSS-Audio-Tokenizer, see :mod:`.v1`) (Apache-2.0).
+
+A v1.0 checkpoint folder is recognised by its ``config.json`` (``model_type`` ``moss_tts_delay``)
+whatever ``version`` says, so pointing ``model_dir`` at it is enough.
 
 One call renders a block of turns as one conversation.  The prompt is the speakers'
 reference voices (per-speaker clips or one shared tagged clip, see :mod:`.voices`) followed
@@ -39,8 +43,10 @@ from podcast import resolve_device as _resolve_device
 __all__ = ["MossTTSDEngine", "MossTTSDOptions"]
 
 FRAME_RATE = 12.5
-TRAINED_SECONDS = {"v0.5": 960.0, "v0.7": 1700.0}
-DEFAULT_RATE = {"v0.5": 24000, "v0.7": 32000}
+TRAINED_SECONDS = {"v0.5": 960.0, "v0.7": 1700.0, "v1.0": 655.0}  # v1.0: max_new_tokens 8192 frames
+DEFAULT_RATE = {"v0.5": 24000, "v0.7": 32000, "v1.0": 24000}
+#: Sampling defaults of each version's reference inference (temperature, top_p, repetition penalty).
+SAMPLING_DEFAULTS = {"v0.5": (0.8, 0.95, 1.0), "v0.7": (0.8, 0.95, 1.0), "v1.0": (1.1, 0.9, 1.1)}
 #: Reference seconds assumed before the voices are known (the README advises 10-20 s).
 ASSUMED_REFERENCE_SECONDS = 30.0
 #: Fraction of free GPU memory a block may plan to use.
@@ -60,8 +66,10 @@ class MossTTSDOptions(DialogueOptions):
     codec_dir: str = option(
         "", "XY-Tokenizer folder (YAML/JSON config + weights); empty = search the HF cache"
     )
-    version: Literal["v0.7", "v0.5"] = option(
-        "v0.7", "model generation: v0.7 (32 kHz, needs a reference voice) or v0.5"
+    version: Literal["v0.7", "v0.5", "v1.0"] = option(
+        "v0.7",
+        "model generation: v0.7 (32 kHz, needs a reference voice), v0.5, or v1.0 (24 kHz, up to 5 speakers; "
+        "also chosen when model_dir holds a v1.0 folder)",
     )
     device: Literal["auto", "cuda", "cpu"] = option(
         "auto", "where to run: auto = cuda when available"
@@ -74,10 +82,12 @@ class MossTTSDOptions(DialogueOptions):
     )
     seed: int = option(0, "sampling seed (block n uses seed + n)")
     sample: bool = option(True, "sample tokens (false = greedy decoding)")
-    temperature: float = option(0.8, "sampling temperature (v0.7 SGLang client default)")
-    top_p: float = option(0.95, "nucleus sampling threshold")
+    temperature: float = option(0.0, "sampling temperature; 0 = the version's default (0.8; v1.0: 1.1)")
+    top_p: float = option(0.0, "nucleus sampling threshold; 0 = the version's default (0.95; v1.0: 0.9)")
     top_k: int = option(50, "sample among the k most likely tokens (0 = all)")
-    repetition_penalty: float = option(1.0, "penalty on repeated tokens (1.0 = off)")
+    repetition_penalty: float = option(
+        0.0, "penalty on repeated tokens (1.0 = off); 0 = the version's default (1.0; v1.0: 1.1, per row)"
+    )
     silence_pad: float = option(
         0.1, "seconds of silence after the prompt audio (stops prompt-continuation artefacts)"
     )
@@ -107,12 +117,12 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
 
     # ── declared up front ───────────────────────────────────────────────────
     def capabilities(self) -> Capabilities:
-        version = self.options.version
+        version = self._version()
         return Capabilities(
             languages=frozenset({"en", "zh"}),
             sample_rate=self._rate(),
             dialogue_native=True,
-            max_speakers=2,
+            max_speakers=5 if version == "v1.0" else 2,
             cloning=True,
             needs_ref_text=True,
             needs_reference=version == "v0.7",
@@ -122,7 +132,7 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
             licence="Apache-2.0",
             commercial_ok=True,
             normalizer=f"moss-{version}",
-            rank=100,
+            rank=110 if version == "v1.0" else 100,
         )
 
     @classmethod
@@ -135,7 +145,7 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
         from .files import find_model_files
 
         try:
-            find_model_files(options.model_dir, options.codec_dir, options.version)
+            find_model_files(options.model_dir, options.codec_dir, effective_version(options))
         except MissingModelError as exc:
             return str(exc)
         if importlib.util.find_spec("torch") is None:
@@ -151,6 +161,13 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
 
         used = {t.speaker for t in script.turns}
         check_voices(voices, used)
+        if self._version() == "v1.0":
+            from .v1.engine import check_v1_voices
+
+            self._reference_seconds = check_v1_voices(voices, used)
+            self._model_files()
+            self._check_memory(script)
+            return
         reference = load_reference(voices, used)
         if reference is None and self.options.version == "v0.7":
             raise SynthesisError(
@@ -166,6 +183,11 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
         from .runtime import load_runtime
 
         files, o = self._model_files(), self.options
+        if self._version() == "v1.0":
+            from .v1.runtime import load_v1_runtime
+
+            self.runtime = load_v1_runtime(files.model_dir, files.codec_dir, self._resolved_device(), o.dtype, o.attention)
+            return
         self.runtime = load_runtime(
             files.model_dir,
             files.codec_dir,
@@ -186,6 +208,10 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
 
     # ── rendering ───────────────────────────────────────────────────────────
     def synthesize_block(self, block: Block) -> BlockAudio:
+        if self._version() == "v1.0":
+            from .v1.engine import render_block
+
+            return render_block(self._runtime(), block, self._v1_sampling(), self.options.seed + block.index, self._max_frames(block))
         prompt = self._prompt(block)
         result = self._runtime().generate(
             [self.runtime.prompt_rows(prompt, _script_text(block))], self._generation(block)
@@ -195,6 +221,12 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
     def synthesize_blocks(self, blocks: Sequence[Block]) -> Iterator[tuple[int, BlockAudio]]:
         """Independent blocks, ``batch`` at a time in one left-padded generation."""
         size = max(int(self.options.batch), 1)
+        if self._version() == "v1.0":
+            from .v1.engine import render_blocks
+
+            yield from render_blocks(self._runtime(), blocks, self._v1_sampling(), self.options.seed, size,
+                                     lambda group: self._max_frames(group[0], group))  # fmt: skip
+            return
         for first in range(0, len(blocks), size):
             group = blocks[first : first + size]
             prompts = [self._prompt(b) for b in group]
@@ -208,6 +240,13 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
     def iter_synthesize(self, block: Block) -> Iterator[Audio]:
         """Stream one block: float32 audio pieces (every ~6.8 s of speech) at the codec rate,
         seamless against :meth:`synthesize_block` (v0.7; same seed gives the same samples)."""
+        if self._version() == "v1.0":
+            from .v1.engine import stream_block
+
+            for piece in stream_block(self._runtime(), block, self._v1_sampling(), self.options.seed + block.index,
+                                      self._max_frames(block)):  # fmt: skip
+                yield Audio(piece, self.runtime.sample_rate)
+            return
         from .streaming import stream_audio
 
         prompt = self._prompt(block)
@@ -241,19 +280,36 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
         from .sampling import SamplingSettings
 
         o = self.options
+        temperature, top_p, penalty = self._sampling_values()
         sampling = SamplingSettings.uniform(
             8,
             do_sample=o.sample,
-            temperature=o.temperature,
+            temperature=temperature,
             top_k=o.top_k,
-            top_p=o.top_p,
-            repetition_penalty=o.repetition_penalty,
+            top_p=top_p,
+            repetition_penalty=penalty,
         )
-        longest = max((_block_seconds(b) for b in (group or (block,))), default=0.0)
-        budget = o.max_new_tokens or math.ceil((2 * longest + MARGIN_SECONDS) * FRAME_RATE)
         return GenerationConfig(
-            max_new_tokens=budget, sampling=sampling, seed=o.seed + block.index, compile=o.compile
+            max_new_tokens=self._max_frames(block, group), sampling=sampling, seed=o.seed + block.index, compile=o.compile
         )
+
+    def _sampling_values(self) -> tuple[float, float, float]:
+        """Temperature, top-p and repetition penalty, the version's defaults where 0."""
+        o = self.options
+        defaults = SAMPLING_DEFAULTS[self._version()]
+        return (o.temperature or defaults[0], o.top_p or defaults[1], o.repetition_penalty or defaults[2])
+
+    def _v1_sampling(self) -> Any:
+        from .v1.generate import Sampling
+
+        temperature, top_p, penalty = self._sampling_values()
+        t = temperature if self.options.sample else 0.0
+        return Sampling(audio_temperature=t, audio_top_p=top_p, audio_top_k=self.options.top_k,
+                        audio_repetition_penalty=penalty, text_temperature=1.5 if self.options.sample else 0.0)  # fmt: skip
+
+    def _max_frames(self, block: Block, group: Sequence[Block] = ()) -> int:
+        longest = max((_block_seconds(b) for b in (group or (block,))), default=0.0)
+        return self.options.max_new_tokens or math.ceil((2 * longest + MARGIN_SECONDS) * FRAME_RATE)
 
     def _finish(self, block: Block, codes: Any, reference: Any) -> BlockAudio:
         samples = self.runtime.decode(codes, reference)
@@ -265,7 +321,7 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
             from .files import find_model_files
 
             o = self.options
-            self._files = find_model_files(o.model_dir, o.codec_dir, o.version)
+            self._files = find_model_files(o.model_dir, o.codec_dir, self._version())
         return self._files
 
     def _resolved_device(self) -> str:
@@ -273,7 +329,12 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
             self._device = resolve_device(self.options.device)
         return self._device
 
+    def _version(self) -> str:
+        return effective_version(self.options)
+
     def _rate(self) -> int:
+        if self._sample_rate is None and self._version() == "v1.0":
+            self._sample_rate = DEFAULT_RATE["v1.0"]
         if self._sample_rate is None:
             from podcast.errors import MissingModelError
 
@@ -283,7 +344,7 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
                 rate = codec_sample_rate(self._model_files().codec_dir)
             except MissingModelError:
                 rate = None
-            self._sample_rate = rate or DEFAULT_RATE[self.options.version]
+            self._sample_rate = rate or DEFAULT_RATE[self._version()]
         return self._sample_rate
 
     def _memory(self) -> tuple[Any, int] | None:
@@ -298,6 +359,10 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
         config = json.loads(
             (self._model_files().model_dir / "config.json").read_text(encoding="utf-8")
         )
+        if self._version() == "v1.0":
+            from .v1.engine import v1_memory_model
+
+            return v1_memory_model(config, self._model_files().codec_dir, self.options.dtype), free
         return memory_model(config, self.options.dtype), free
 
     def _prompt_seconds(self) -> float:
@@ -305,7 +370,7 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
 
     def _max_seconds(self) -> float:
         o = self.options
-        limit = TRAINED_SECONDS[o.version] - self._prompt_seconds()
+        limit = TRAINED_SECONDS[self._version()] - self._prompt_seconds()
         if o.max_new_tokens:
             limit = min(limit, o.max_new_tokens / FRAME_RATE)
         memory = self._memory() if self._device_is_cuda() else None
@@ -341,6 +406,18 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
                 f"moss-ttsd needs about {need / 1e9:.1f} GB on {self._device} but {free / 1e9:.1f} GB are free; "
                 "free the GPU, use shorter references or turns, dtype=bf16, batch=1, or another --synth"
             )
+
+
+def effective_version(options: Any) -> str:
+    """``v1.0`` when asked for or when ``model_dir`` holds a v1.0 checkpoint, else ``version``."""
+    if options.version == "v1.0":
+        return "v1.0"
+    if options.model_dir:
+        from .v1.files import is_v1_folder
+
+        if is_v1_folder(options.model_dir):
+            return "v1.0"
+    return options.version
 
 
 def resolve_device(device: str) -> str:

@@ -21,10 +21,12 @@ __all__ = ["ModelFiles", "find_model_files"]
 LM_REPOS = {
     "v0.7": ("OpenMOSS-Team/MOSS-TTSD-v0.7", "fnlp/MOSS-TTSD-v0.7"),
     "v0.5": ("fnlp/MOSS-TTSD-v0.5", "OpenMOSS-Team/MOSS-TTSD-v0.5"),
+    "v1.0": ("OpenMOSS-Team/MOSS-TTSD-v1.0",),
 }
 CODEC_REPOS = {
     "v0.7": ("OpenMOSS-Team/MOSS_TTSD_tokenizer",),
     "v0.5": ("fnlp/XY_Tokenizer_TTSD_V0_32k", "fnlp/XY_Tokenizer_TTSD_V0"),
+    "v1.0": ("OpenMOSS-Team/MOSS-Audio-Tokenizer",),
 }
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
@@ -47,6 +49,11 @@ def missing_lm_files(folder: Path) -> list[str]:
     ]
 
 
+def missing_v1_codec_files(folder: Path) -> list[str]:
+    """What a MOSS-Audio-Tokenizer folder (v1.0 codec) lacks (empty when complete)."""
+    return missing_files(folder, ["config.json", "model.safetensors"])
+
+
 def missing_codec_files(folder: Path) -> list[str]:
     """What the codec loader would not find in ``folder`` (empty when complete)."""
     from .xy_tokenizer.loading import find_codec_files
@@ -65,8 +72,9 @@ def find_model_files(model_dir: str, codec_dir: str, version: str, search: Seque
     lm = find_weights(
         model_dir, LM_REPOS[version], missing_lm_files, what="MOSS-TTSD model", option=option + "model_dir", search=search
     )
+    missing_codec = missing_v1_codec_files if version == "v1.0" else missing_codec_files
     codec = find_weights(
-        codec_dir, CODEC_REPOS[version], missing_codec_files, what="MOSS-TTSD codec", option=option + "codec_dir",
+        codec_dir, CODEC_REPOS[version], missing_codec, what="MOSS-TTSD codec", option=option + "codec_dir",
         search=search,
     )
     return ModelFiles(lm, codec)

@@ -1,8 +1,5 @@
-"""``podcast-gen normalize``: print a normalized script (plain text or JSON lines).
-
-The command only parses arguments; :func:`normalize_io` does the work so it can be
-tested and reused without Typer.
-"""
+"""Normalize a script file or JSON lines with one profile (the library side of
+``podcast-gen normalize``; the command itself lives in :mod:`podcast.cli`)."""
 
 from __future__ import annotations
 
@@ -12,11 +9,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-import typer
+from podcast import ConfigError, InputError
 
-from podcast.errors import ConfigError, InputError
-
-__all__ = ["normalize_command", "normalize_io", "register"]
+__all__ = ["normalize_io"]
 
 LANGUAGES = ("en", "zh")
 
@@ -47,15 +42,13 @@ def _jsonl(lines: Iterable[str], normalize: Any, out: IO[str]) -> None:
 
 
 def normalize_io(
-    source: str, profile: str, language: str, lexicon: Path | None, jsonl: bool, out: IO[str]
+    source: str, chosen: Any, language: str, lexicon: Path | None, jsonl: bool, out: IO[str]
 ) -> None:
-    """Normalize ``source`` (a path or ``-``) with ``profile`` and write it to ``out``."""
+    """Normalize ``source`` (a path or ``-``) with the profile ``chosen`` and write it to ``out``."""
     from .lexicon import load_lexicon
-    from .stage import resolve_profile
 
     if language not in LANGUAGES:
         raise ConfigError(f"unknown language {language!r}; use en or zh")
-    chosen = resolve_profile(profile)
     lex = load_lexicon(lexicon) if lexicon else None
 
     def normalize(text: str) -> str:
@@ -66,26 +59,3 @@ def normalize_io(
         _jsonl(stream, normalize, out)
     else:
         out.write(normalize(_read(source)) + "\n")
-
-
-def normalize_command(
-    file: str = typer.Argument("-", help="script file ([S1]…[S2]… form), or - for stdin"),
-    profile: str = typer.Option(
-        "podcast",
-        "--profile",
-        "-p",
-        help="normalization profile (podcast, moss-v0.5, moss-v0.7, moss-v1.0, …)",
-    ),
-    jsonl: bool = typer.Option(
-        False, "--jsonl", help='read {"text": …} lines, write {"text": …, "normalized": …} lines'
-    ),
-    lexicon: Path | None = typer.Option(None, "--lexicon", help="pronunciation lexicon TOML"),
-    language: str = typer.Option("en", "--language", "-l", help="en or zh"),
-) -> None:
-    """Print the normalized script."""
-    normalize_io(file, profile, language, lexicon, jsonl, sys.stdout)
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``normalize`` command to ``app``."""
-    app.command("normalize")(normalize_command)
