@@ -5,9 +5,9 @@ S2=kokoro:jf_alpha`` on the command line, ``voice = "piper:joe"`` in ``[speakers
 episode can mix turn engines.  A voice that names no engine (``jf_alpha``, ``en-us+f3``, a
 reference clip) belongs to the stage's own engine; a speaker with no voice at all gets the
 stage engine's :meth:`~podcast.synthesis.Engine.default_voice`, which may itself name another
-engine (the kokoro engine casts English S1 to ``piper:joe``).  A default that names an engine
-which cannot run here falls back to the stage engine's own choice; a voice the user gave that
-names such an engine is refused.
+engine (the kokoro engine casts English S1 to ``piper:joe|jm_kumo``).  Alternatives separated
+by ``|`` are tried in order: the first whose engine can run here speaks.  When none can, a
+default falls back to the stage engine's own choice and a voice the user gave is refused.
 
 Each engine receives the voice without its ``name:`` prefix, renders only its own speakers'
 turns, and every clip's cache key holds the settings of the engine that rendered it.  A
@@ -25,7 +25,7 @@ from .errors import SynthesisError
 from .models import Voice
 from .synthesis import DialogueEngine, Engine, TurnEngine
 
-__all__ = ["Cast", "cast_speakers", "split_engine"]
+__all__ = ["Cast", "alternatives", "cast_speakers", "split_engine"]
 
 _PREFIX = re.compile(r"^([a-z][a-z0-9_.-]*):(.*)$", re.DOTALL)
 
@@ -101,17 +101,27 @@ def _voice_for(
 ) -> tuple[Engine[Any], Voice]:
     given = configured != Voice()
     voice = configured if given else main.default_voice(speaker, language)
-    name, stripped = split_engine(voice, lambda n: engine(n) is not None)
-    if name is None or name == main.name:
-        return main, stripped
-    other = engine(name)
-    assert other is not None
-    problem = _cannot_cast(main, other, language)
-    if problem is None:
-        return other, stripped
+    problems = []
+    for alternative in alternatives(voice):
+        name, stripped = split_engine(alternative, lambda n: engine(n) is not None)
+        if name is None or name == main.name:
+            return main, stripped
+        other = engine(name)
+        assert other is not None
+        problem = _cannot_cast(main, other, language)
+        if problem is None:
+            return other, stripped
+        problems.append(problem)
     if given:
-        raise SynthesisError(f"--voice {speaker}={configured.preset}: {problem}")
+        raise SynthesisError(f"--voice {speaker}={configured.preset}: {'; '.join(problems)}")
     return main, Voice()
+
+
+def alternatives(voice: Voice) -> list[Voice]:
+    """``piper:joe|jm_kumo`` → the voices to try in order (the first whose engine can run)."""
+    if not voice.preset or "|" not in voice.preset:
+        return [voice]
+    return [Voice(p.strip() or None, voice.ref_audio, voice.ref_text) for p in voice.preset.split("|")]
 
 
 def _cannot_cast(main: Engine[Any], other: Engine[Any], language: str) -> str | None:

@@ -21,7 +21,7 @@ from .piper import PiperEngine
 
 __all__ = ["AutoSynthesizer"]
 
-PREFERENCE = ("moss-ttsd", "espeak")
+PREFERENCE = ("moss-ttsd", "kokoro", "espeak")
 FALLBACK = "espeak"
 
 

