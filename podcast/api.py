@@ -76,7 +76,7 @@ def stage_listing(plugins: Plugins | None = None) -> list[dict[str, Any]]:
     plugins = _registry(plugins)
     rows = []
     for (kind, name), entry in sorted(plugins.stages().items()):
-        doc = (entry.cls.__doc__ or "").strip().splitlines()
+        doc = [" ".join((entry.cls.__doc__ or "").strip().split("\n\n")[0].split())]
         rows.append(
             {
                 "kind": kind,

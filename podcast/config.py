@@ -13,6 +13,7 @@ lock_timeout = 300
 name = "Alex"
 role = "host"
 voice = "en-us+m3"        # preset, or ref_audio / ref_text for cloning engines
+style = "calm, warm"      # speaking style in words, for engines that take instructions
 
 [stages.synthesize.espeak] # options of one implementation
 rate = 170
@@ -98,7 +99,8 @@ class Config:
 
 def _voice(raw: Mapping[str, Any]) -> Voice:
     ref = raw.get("ref_audio")
-    return Voice(preset=raw.get("voice"), ref_audio=Path(ref).expanduser() if ref else None, ref_text=raw.get("ref_text"))
+    path = Path(ref).expanduser() if ref else None
+    return Voice(preset=raw.get("voice"), ref_audio=path, ref_text=raw.get("ref_text"), style=raw.get("style") or None)
 
 
 def load_config(

@@ -109,18 +109,22 @@ class Voice:
     """How an engine should sound for one speaker.
 
     Cloning engines use ``ref_audio`` with its *exact* ``ref_text``; preset engines use
-    ``preset`` (e.g. an espeak voice name or an OpenAI voice).
+    ``preset`` (e.g. an espeak voice name or an OpenAI voice).  ``style`` is a speaking style
+    in words (``[speakers.S1] style = "..."``) for engines that take instructions; others
+    ignore it.
     """
 
     preset: str | None = None
     ref_audio: Path | None = None
     ref_text: str | None = None
+    style: str | None = None
 
     @property
     def key(self) -> str:
         """Hash of everything that changes the sound (file bytes, not the path)."""
         audio = self.ref_audio.read_bytes() if self.ref_audio else b""
-        return content_hash(self.preset or "", audio, self.ref_text or "")
+        styled = ("style", self.style) if self.style else ()
+        return content_hash(self.preset or "", audio, self.ref_text or "", *styled)
 
 
 @dataclass(frozen=True, slots=True)

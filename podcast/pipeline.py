@@ -41,7 +41,7 @@ class Pipeline:
     ingesters: tuple[Ingester, ...]
     stages: tuple[Stage, ...]
     entries: tuple[StageEntry, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()  # (kind, warning) told when that kind's stage starts
 
     def context(self, run_dir: Path | None = None) -> StageContext:
         """The stages' context: config, seed, the registry and the normalization profile the
@@ -60,7 +60,7 @@ class Pipeline:
         check_voice_files(self.config)
         for stage in (*self.ingesters, *self.stages):
             stage.check(ctx)
-        episode = Episode(tuple(sources), language=self.config.language, warnings=self.notes)
+        episode = Episode(tuple(sources), language=self.config.language)
         episode = self._ingest(episode, ctx)
         check_voice_speakers(self.config, episode.document)
         run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
@@ -75,6 +75,9 @@ class Pipeline:
 
     def _ingest(self, episode: Episode, ctx: StageContext) -> Episode:
         started = time.perf_counter()
+        first = pick_ingester(self.ingesters, episode.sources[0]) if episode.sources else None
+        if first is not None:
+            self.plugins.stage_started(first, episode)
         picked = ingest_each(self.ingesters, episode.sources, ctx)
         document = merge_documents([doc for _, doc in picked])
         language = episode.language or document.language or "en"
@@ -89,7 +92,10 @@ class Pipeline:
             time.perf_counter() - started,
             False,
         )
-        return replace(episode, document=document, language=language, records=(record,))
+        result = replace(episode, document=document, language=language, records=(record,))
+        if first is not None:
+            self.plugins.stage_finished(first, result, record.elapsed, False)
+        return result
 
     def _run_locked(self, episode: Episode, ctx: StageContext, until: str | None) -> Episode:
         run_dir = ctx.require_run_dir()
@@ -109,6 +115,9 @@ class Pipeline:
     def _run_stage(self, stage: Stage, episode: Episode, previous: Episode | None, base: StageContext) -> Episode:
         ctx = replace(base, report=lambda done, total, what: self.plugins.stage_progress(stage, done, total, what))
         key = stage_key(stage, episode, ctx)
+        for kind, note in self.notes:
+            if kind == stage.kind and note not in episode.warnings:
+                episode = episode.with_warning(note)
         self.plugins.stage_started(stage, episode)
         started = time.perf_counter()
         result = _reuse(stage, episode, previous, key, ctx)
@@ -230,7 +239,7 @@ def build_pipeline(config: Config, plugins: Plugins) -> Pipeline:
             continue
         entry, note = _resolve(_entry_for(item, config, plugins), config, plugins)
         if note:
-            notes.append(note)
+            notes.append((entry.kind, note))
         entries.append(entry)
         stages.append(_instantiate(entry, config))
     if "ingest" not in config.order:

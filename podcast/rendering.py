@@ -131,13 +131,13 @@ class Renderer:
 
     def _report(self, done: int, total: int, what: str) -> None:
         self._position = (done, total, what)
-        self.ctx.progress(done, total, f"{what} {done}/{total}")
+        self.ctx.progress(done, total, f"{what}s")  # the display shows done/total itself
 
     def _report_inside(self, completed: float, total: float | None, description: str) -> None:
         """Progress an engine reports inside the turn or block it is rendering."""
         done, count, what = self._position
         fraction = min(max(completed / total, 0.0), 1.0) if total else 0.0
-        label = f"{what} {done + 1}/{count}" + (f" ({description})" if description else "")
+        label = f"{what}s" + (f" ({description})" if description else "")
         self.ctx.progress(done + fraction, count, label)
 
     def _render_blocks(self, caps: Capabilities) -> list[Clip]:

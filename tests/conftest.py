@@ -58,10 +58,11 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
-    """A user error: the exit code, one line on stderr, no traceback, nothing on stdout."""
+    """A user error: the exit code, one line on stderr (after the ``✓ stage`` lines of the
+    stages that finished before it), no traceback."""
     stderr = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode()
     assert proc.returncode == code, (proc.returncode, stderr)
-    lines = [line for line in stderr.splitlines() if line.strip()]
+    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("✓ ")]
     assert len(lines) == 1, stderr
     assert "Traceback" not in stderr
     for fragment in fragments:

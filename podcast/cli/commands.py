@@ -27,10 +27,25 @@ from .params import (
 
 __all__ = ["register"]
 
+MAKE_EPILOG = """\b
+Examples:
+  podcast-gen article.pdf -l en                 an English episode in ./podcasts/
+  podcast-gen https://example.org/post -l zh -o ~/podcasts
+  podcast-gen notes.md --minutes 5 --synth espeak
+  podcast-gen script notes.md -o script.txt     write the script, edit it, then:
+  podcast-gen script.txt -l en                  make the episode from your edit
+  OPENAI_API_KEY=… podcast-gen paper.pdf        an LLM writes the conversation
+
+\b
+When something fails:
+  --debug (or PODCAST_GEN_DEBUG=1)  show the full traceback after the one-line error
+  exit codes: 2 usage, 3 bad input, 4 service down, 5 synthesis, 6 locked, 7 output
+"""
+
 
 def register(app: typer.Typer) -> None:
     """Add the built-in commands to ``app``."""
-    app.command("make", help="Turn SOURCE… into a finished episode (the default command).")(make)
+    app.command("make", help="Turn SOURCE… into a finished episode (the default command).", epilog=MAKE_EPILOG)(make)
     app.command("ingest", help="Extract a document and print it as Markdown (or JSON).")(ingest)
     app.command("plugins", help="List installed plugins with versions, hooks and stages.")(plugins)
     app.command("stages", help="List stage implementations and their options.")(stages)
@@ -60,9 +75,14 @@ def make(
     voice: Voices = None,
     allow_private_urls: Private = False,
     lock_timeout: Annotated[
-        float | None, typer.Option("--lock-timeout", help="Seconds to wait for another run on the same episode.")
+        float | None,
+        typer.Option(
+            "--lock-timeout", metavar="SECONDS", help="How long to wait for another run on the same episode to finish."
+        ),
     ] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Stop after this stage kind (e.g. write).")] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="STEP", help="Stop after this step, e.g. write or normalize.")
+    ] = None,
     rewrite: Rewrite = False,
     as_json: Json = False,
 ) -> None:
@@ -124,7 +144,7 @@ def stages(
 
 def _emit(payload: dict[str, Any], as_json: bool, human: Any) -> None:
     if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False))
+        typer.echo(json.dumps({"ok": True, **payload}, ensure_ascii=False))
     else:
         typer.echo(human(payload))
 
@@ -136,7 +156,37 @@ def _plugin_line(row: dict[str, Any]) -> str:
 
 def _stage_lines(row: dict[str, Any], with_options: bool) -> str:
     stage_id = f"{row['kind']}.{row['name']}"
-    lines = [f"{stage_id:<25} {row['summary']}  [{row['plugin']}]"]
+    lines = [f"{stage_id:<25} {_plain(row['summary'])}  [{row['plugin']}]"]
     if with_options:
-        lines += [f"    {o['name']} ({o['type']}, default {o['default']!r}): {o['help']}" for o in row["options"]]
+        lines += [f"    {o['name']} ({_option_kind(o)}): {_plain(o['help'])}" for o in row["options"]]
     return "\n".join(lines)
+
+
+_TYPE_WORDS = {"bool": "true/false", "int": "whole number", "float": "number", "str": "text", "Path": "file"}
+
+
+def _option_kind(option: dict[str, Any]) -> str:
+    """``number, default 170`` / ``file, not set by default`` instead of ``float | NoneType``."""
+    parts = [p.strip() for p in str(option["type"]).split("|") if p.strip() != "NoneType"]
+    words = []
+    for part in parts:
+        inner = part.removeprefix("list[").removesuffix("]")
+        word = _TYPE_WORDS.get(inner, inner.strip("'\""))
+        words.append(f"comma-separated list of {word}" if part.startswith("list[") else word)
+    default = option["default"]
+    if default is None or default == [] or default == ():
+        said = "not set by default"
+    elif default == "":
+        said = "empty by default"
+    elif isinstance(default, bool):
+        said = f"default {str(default).lower()}"
+    elif isinstance(default, (list, tuple)):
+        said = "default " + ",".join(map(str, default))
+    else:
+        said = f"default {default}"
+    return f"{' or '.join(words)}, {said}"
+
+
+def _plain(text: str) -> str:
+    """Help text without reST markup (````code````, ```code```)."""
+    return text.replace("``", "").replace("`", "")

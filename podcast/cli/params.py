@@ -30,40 +30,66 @@ __all__ = [
 ]
 
 Sources = Annotated[
-    list[str], typer.Argument(help="URL, PDF, text/Markdown file, script file, or - for stdin.", show_default=False)
+    list[str],
+    typer.Argument(
+        help="A web address, PDF, text or Markdown file, script file, or - to read standard input.",
+        metavar="SOURCE...",
+        show_default=False,
+    ),
 ]
 Language = Annotated[
-    str | None, typer.Option("-l", "--language", help="Episode language: en or zh (guessed when omitted).")
+    str | None, typer.Option("-l", "--language", metavar="en|zh", help="Episode language (guessed from the source when omitted).")
 ]
 Output = Annotated[
     Path | None,
-    typer.Option("-o", "--output", help="Folder that holds one sub-folder per episode [default: ./podcasts]."),
+    typer.Option(
+        "-o", "--output", metavar="FOLDER", help="Folder that holds one sub-folder per episode [default: ./podcasts]."
+    ),
 ]
 ConfigFile = Annotated[
-    Path | None, typer.Option("--config", help="podcast.toml to read [default: ./podcast.toml if present].")
+    Path | None, typer.Option("--config", metavar="FILE", help="Settings file to read [default: ./podcast.toml if present].")
 ]
-Sets = Annotated[list[str] | None, typer.Option("--set", help="Stage option KIND.NAME.KEY=VALUE (repeatable).")]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KIND.NAME.KEY=VALUE",
+        help="Set one stage option, e.g. synthesize.espeak.rate=150 (repeatable; see `podcast-gen stages --options`).",
+    ),
+]
 StageSel = Annotated[
-    list[str] | None, typer.Option("--stage", help="Choose an implementation: KIND=NAME (repeatable).")
+    list[str] | None, typer.Option("--stage", metavar="KIND=NAME", help="Choose which implementation runs a step (repeatable).")
 ]
 Voices = Annotated[
-    list[str] | None, typer.Option("--voice", help='Voice per speaker: S1=PRESET or S1=ref.wav:"exact transcript".')
+    list[str] | None, typer.Option(
+        "--voice",
+        metavar="S1=VOICE",
+        help='Voice of one speaker: S1=PRESET, or S1=ref.wav:"exact words spoken in it" for cloning engines (repeatable).',
+    )
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else there.")]
+Json = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON object on standard output (also when the run fails), and nothing else there."
+    ),
+]
 Private = Annotated[
     bool,
     typer.Option("--allow-private-urls", help="Allow URLs that resolve to private, loopback or link-local addresses."),
 ]
 ALLOW_PRIVATE = "ingest.url.allow_private=true"
-Writer = Annotated[str | None, typer.Option("--writer", help="Script writer: auto, offline, openai, gemini, …")]
-Synth = Annotated[str | None, typer.Option("--synth", help="Synthesizer: auto, espeak, moss-ttsd, …")]
+Writer = Annotated[str | None, typer.Option("--writer", metavar="NAME", help="Script writer: auto, offline, openai, gemini, …")]
+Synth = Annotated[str | None, typer.Option("--synth", metavar="NAME", help="Speech engine: auto, espeak, moss-ttsd, …")]
 Rewrite = Annotated[
     bool,
     typer.Option(
         "--rewrite", help="Let the writer replace a script.txt you edited (your version is kept as script.<n>.txt)."
     ),
 ]
-Minutes = Annotated[float | None, typer.Option("--minutes", help="Target episode length in minutes [default: 8].")]
+Minutes = Annotated[
+    float | None,
+    typer.Option("--minutes", metavar="MINUTES", help="Target episode length [default: 8]."),
+]
 
 
 def build_config(config_file: Path | None, sets: list[str] | None, allow_private: bool, **kwargs: Any) -> Any:

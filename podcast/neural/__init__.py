@@ -8,6 +8,7 @@ engine's ``load``, not at plugin registration).
   spectrograms, Whisper log-mel, Kaldi fbank.
 * :mod:`podcast.neural.vocos` — the Vocos vocoder (ConvNeXt backbone + ISTFT head).
 * :mod:`podcast.neural.flow` — time grids and the Euler solver for flow-matching decoders.
+* :mod:`podcast.neural.resample` — windowed-sinc resampling identical to torchaudio's ``Resample``.
 * :mod:`podcast.neural.checkpoint` — reading weight files, weight-norm key spellings, strict
   loading with one-line errors, parameter manifests.
 """

@@ -47,7 +47,7 @@ def master(
 
     result = master_file(source, output, MasterOptions(lufs=lufs, true_peak=true_peak, mono=mono))
     report = result.report
-    payload = {"audio": str(result.path), "duration": round(result.duration, 3), "report": report}
+    payload = {"ok": True, "audio": str(result.path), "duration": round(result.duration, 3), "report": report}
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return

@@ -5,7 +5,7 @@ tags, transcripts, chapters and the mastering report."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
@@ -83,9 +83,23 @@ def _prepare(
     return audio, speakers, estimate
 
 
-def master_timeline(timeline: Timeline, options: MasterOptions, out: Path, tags: Tags) -> Mastered:
-    """Level, master, encode and verify ``timeline`` into ``out``; returns the result."""
+Step = Callable[[str], None] | None
+EPISODE_STEPS = 4  # joining clips, leveling speakers, encoding and verifying, writing transcripts
+
+
+def _tell(step: Step, label: str) -> None:
+    if step is not None:
+        step(label)
+
+
+def master_timeline(
+    timeline: Timeline, options: MasterOptions, out: Path, tags: Tags, step: Step = None
+) -> Mastered:
+    """Level, master, encode and verify ``timeline`` into ``out``; returns the result.
+    ``step(label)`` is told when each step starts (leveling, then encoding)."""
+    _tell(step, "leveling speakers")
     audio, speakers, estimate = _prepare(timeline, options)
+    _tell(step, f"encoding and verifying {options.format}")
     enc, targets = _encoding(options, tags), _targets(options)
     with writing(out):
         with atomic_path(out) as tmp:
@@ -345,12 +359,13 @@ def chapter_marks(
 
 
 def master_episode(
-    episode: Episode, options: MasterOptions, run_dir: Path, seed: int = 0
+    episode: Episode, options: MasterOptions, run_dir: Path, seed: int = 0, step: Step = None
 ) -> Episode:
     """Master ``episode.rendering`` into ``run_dir``; returns the episode with ``segments``
-    and ``outputs`` set."""
+    and ``outputs`` set.  ``step(label)`` is told as each of :data:`EPISODE_STEPS` starts."""
     from dataclasses import replace
 
+    _tell(step, "joining clips")
     script = _texts(episode)
     policy = GapPolicy(
         options.gap,
@@ -375,7 +390,8 @@ def master_episode(
     chapters = chapter_marks(script, segments, length)
     out = run_dir / f"{options.filename}.{options.format}"
     tags = episode_tags(episode, options, chapters, run_dir)
-    mastered = master_timeline(timeline, options, out, tags)
+    mastered = master_timeline(timeline, options, out, tags, step)
+    _tell(step, "writing transcripts")
     with writing(run_dir):
         files = _write_texts(run_dir, options.filename, script, segments, chapters)
     outputs = Outputs(

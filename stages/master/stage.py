@@ -39,9 +39,14 @@ class MasterStage(Stage):
             raise ConfigError(f"cover image not found: {self.options.cover}")
 
     def run(self, episode: Episode, ctx: StageContext) -> Episode:
-        from .produce import master_episode
+        from .produce import EPISODE_STEPS, master_episode
 
-        ctx.progress(0, 1, "mastering")
-        result = master_episode(episode, self.options, ctx.require_run_dir(), ctx.seed)
-        ctx.progress(1, 1, "mastered")
+        done = [0]
+
+        def step(label: str) -> None:
+            ctx.progress(done[0], EPISODE_STEPS, label)
+            done[0] += 1
+
+        result = master_episode(episode, self.options, ctx.require_run_dir(), ctx.seed, step)
+        ctx.progress(EPISODE_STEPS, EPISODE_STEPS, "done")
         return result

@@ -58,7 +58,7 @@ def _lexicon(options: NormalizeOptions) -> Lexicon | None:
 
 
 class NormalizeStage(Stage):
-    """Make the script speakable for the selected engine (see the module docstring)."""
+    """Make the script speakable: numbers, dates, units, URLs and acronyms as words, then the engine's rules."""
 
     kind: ClassVar[str] = "normalize"
     name: ClassVar[str] = "standard"

@@ -46,6 +46,7 @@ def synth(
 ) -> None:
     from podcast.api import make_episode
     from podcast.cli.reporter import reporting
+    from podcast.plugins import get_plugins
     from podcast.config import load_config
     from podcast.errors import InputError
 
@@ -53,10 +54,11 @@ def synth(
         raise InputError(f"no such script file: {script}")
     overrides = {"language": language, "synthesize": synthesizer, "output": work}
     config = load_config(config_file, sets=sets or [], voices=voice or [], overrides=overrides)
-    with reporting(quiet=as_json):
-        episode = make_episode([str(script)], config, until="synthesize")
+    with reporting():
+        episode = make_episode([str(script)], config, get_plugins(), until="synthesize")
     duration = join_clips(episode.rendering, output, gap)
     summary = {
+        "ok": True,
         "audio": str(output),
         "duration": round(duration, 3),
         "engine": episode.rendering.engine,

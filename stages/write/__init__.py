@@ -16,10 +16,11 @@ from typing import Any, ClassVar
 from podcast.hookspecs import hookimpl
 from podcast.stage import Stage
 
+from .llamacpp import LlamaCppWriter
 from .llm import GeminiWriter, OpenAIWriter
 from .offline import OfflineWriter
 
-__all__ = ["AutoWriter", "GeminiWriter", "OfflineWriter", "OpenAIWriter"]
+__all__ = ["AutoWriter", "GeminiWriter", "LlamaCppWriter", "OfflineWriter", "OpenAIWriter"]
 
 NO_KEY_NOTE = (
     "writer: no LLM key configured (OPENAI_API_KEY, OPENAI_BASE_URL, GEMINI_API_KEY); "
@@ -55,6 +56,7 @@ def register_stages(register: Callable[[type], None]) -> None:
     register(OfflineWriter)
     register(OpenAIWriter)
     register(GeminiWriter)
+    register(LlamaCppWriter)
     register(AutoWriter)
 
 

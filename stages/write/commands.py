@@ -50,6 +50,7 @@ def script(
 ) -> None:
     from podcast.api import make_episode
     from podcast.cli.reporter import reporting
+    from podcast.plugins import get_plugins
     from podcast.errors import OutputError
     from podcast.runfiles import atomic_write_text
     from podcast.writing import SCRIPT_FILE
@@ -63,7 +64,7 @@ def script(
     }
     config = build_config(config_file, sets, allow_private_urls, stage=stage, overrides=overrides)
     with reporting(quiet=False):
-        episode = make_episode(sources, config, until="write")
+        episode = make_episode(sources, config, get_plugins(), until="write")
     text = episode.path(SCRIPT_FILE).read_text(encoding="utf-8")
     if output is None:
         typer.echo(text, nl=False)

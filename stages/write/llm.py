@@ -201,6 +201,21 @@ class Session:
         session.fit_server()
         return session
 
+    @classmethod
+    def with_client(cls, client: Any, options: LLMOptions, language: str, speakers: tuple[Speaker, ...],
+                    ctx: StageContext) -> Session:  # fmt: skip
+        """A session around a ready client (the in-process GGUF writer's)."""
+        return cls(client, PromptBook.for_context(language, ctx), options, language, speakers, ctx.config.minutes, ctx)
+
+    def fit_context(self, context: int, facts: Mapping[str, Any]) -> None:
+        """Budget prompts and answers for a model run at ``context`` tokens."""
+        from .servers import budget_for
+
+        budget = budget_for(context, self.language, self.options.max_tokens)
+        self.budget = min(self.budget, budget.prompt_chars)
+        self.client.settings = replace(self.client.settings, max_tokens=budget.answer_tokens)
+        self.facts["server"] = dict(facts)
+
     def fit_server(self) -> None:
         """Budget prompts and answers from a local server's real context (see :mod:`.servers`)."""
         from .providers import is_local

@@ -64,3 +64,31 @@ def test_bad_input_is_one_line_with_exit_3(run_cli, tmp_path):
 def test_debug_shows_the_traceback(run_cli, tmp_path):
     proc = run_cli(str(tmp_path / "missing.txt"), "--debug")
     assert proc.returncode == EXIT_INPUT and "Traceback" in proc.stderr
+
+
+def test_json_on_failure_prints_one_object(run_cli, tmp_path):
+    doc = str(EXAMPLES / "solar-sails.md")
+    for args, code, fragment in [
+        ((str(tmp_path / "missing.txt"),), EXIT_INPUT, "missing.txt"),
+        ((doc, "--synth", "nope"), EXIT_USAGE, "unknown synthesize implementation"),
+        ((doc, "--bogus-flag"), EXIT_USAGE, "no such option"),
+        (("synth", str(tmp_path / "missing.txt"), "-o", "x.wav"), EXIT_INPUT, "no such script file"),
+    ]:
+        proc = run_cli(*args, "--json", "-o", str(tmp_path / "o"))
+        assert proc.returncode == code, proc.stderr
+        lines = proc.stdout.splitlines()
+        assert len(lines) == 1, proc.stdout
+        payload = json.loads(lines[0])
+        assert payload["ok"] is False and payload["exit_code"] == code, payload
+        assert fragment.lower() in payload["error"].lower() and payload["error"] in proc.stderr
+        assert len(proc.stderr.splitlines()) == 1
+
+
+def test_warnings_are_told_once_on_stderr_and_kept_in_json(run_cli, tmp_path):
+    proc = run_cli(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", "out", "--until", "write", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["ok"] is True
+    told = [line.removeprefix("warning: ") for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert told and told == summary["warnings"]
+    assert any(w.startswith("writer: no LLM key") and "offline writer" in w for w in told)

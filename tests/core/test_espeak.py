@@ -43,3 +43,31 @@ def test_rate_option_changes_duration():
     slow = EspeakEngine(EspeakEngine.Options(rate=110)).synthesize_turn(Turn("S1", "One two three four five six seven."), Voice(), "en")
     fast = EspeakEngine(EspeakEngine.Options(rate=260)).synthesize_turn(Turn("S1", "One two three four five six seven."), Voice(), "en")
     assert slow.duration > 1.6 * fast.duration
+
+
+def test_a_clip_is_the_same_whatever_was_rendered_before_and_in_any_process():
+    """A resumed run renders its missing clips in a new process: they must be the clips an
+    uninterrupted run makes (espeak-ng carries state from one utterance to the next)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import clean_env
+
+    engine = EspeakEngine()
+    text = "Right, and the second voice answers with a longer sentence about sails."
+    engine.synthesize_turn(Turn("S1", "Hello there, this is the first turn of the show."), Voice(), "en")
+    engine.synthesize_turn(Turn("S1", "Short."), Voice(), "zh")
+    after_others = engine.synthesize_turn(Turn("S2", text), Voice(), "en").samples
+    again = engine.synthesize_turn(Turn("S2", text), Voice(), "en").samples
+    code = (
+        "import sys, hashlib\nfrom podcast.models import Turn, Voice\n"
+        "from podcast.stages.synthesize.espeak import EspeakEngine\n"
+        f"a = EspeakEngine().synthesize_turn(Turn('S2', {text!r}), Voice(), 'en')\n"
+        "sys.stdout.write(hashlib.sha256(a.samples.tobytes()).hexdigest())"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert fresh.returncode == 0, fresh.stderr
+    import hashlib
+
+    assert np.array_equal(after_others, again)
+    assert fresh.stdout == hashlib.sha256(after_others.tobytes()).hexdigest()

@@ -23,7 +23,7 @@ def test_private_url_needs_the_flag(run_cli, http_server):
     url = http_server.url("/cli-article")
     refused = run_cli("ingest", url, "--json")
     assert_one_line_error(refused, EXIT_INPUT, "--allow-private-urls")
-    assert refused.stdout == ""
+    assert json.loads(refused.stdout) == {"ok": False, "exit_code": EXIT_INPUT, "error": refused.stderr.strip().removeprefix("error: "), "kind": "error", "warnings": []}
     allowed = run_cli("ingest", url, "--allow-private-urls", "--json")
     assert allowed.returncode == 0, allowed.stderr
     document = json.loads(allowed.stdout)

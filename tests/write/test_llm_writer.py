@@ -146,12 +146,12 @@ def test_500_fails_after_bounded_retries(write, llm, keyed):
 
 def test_a_local_first_byte_wait_past_its_limit_fails_without_a_retry(write, llm, keyed):
     """A local server still reading the prompt is not asked again (that would repeat the work)."""
-    llm.responder = lambda seen: Reply(VALID, delay=1.5)
+    llm.responder = lambda seen: Reply(VALID, delay=5.0)
     started = time.monotonic()
-    with pytest.raises(UpstreamError, match=r"no (first token|complete answer) within 0.3 s"):
-        _run(write, llm, timeout=0.3, first_byte_timeout=0.3, retries=1)
-    assert time.monotonic() - started < 10  # the 1.5 s reply is not waited for twice
-    assert len(llm.chats) == 1
+    with pytest.raises(UpstreamError, match=r"no (first token|complete answer) within 1 s"):
+        _run(write, llm, timeout=1, first_byte_timeout=1, retries=2)
+    assert time.monotonic() - started < 10  # the 5 s reply is not waited for, nor asked for again
+    assert len(llm.chats) <= 1
 
 
 def test_a_slow_first_byte_from_a_local_server_is_waited_for(write, llm, keyed):
@@ -172,11 +172,11 @@ def test_a_stalled_stream_is_retried(write, llm, keyed):
 def test_trickling_answer_is_cut_off_by_the_total_timeout(write, llm, keyed):
     """Every read is quick, the whole is not: a local server's request is bounded in all by
     first_byte_timeout, and not asked again (it would redo the same slow work)."""
-    llm.responder = lambda seen: Reply(VALID, trickle=0.2)
+    llm.responder = lambda seen: Reply(VALID, trickle=1.0)  # the whole answer would take ~10 s
     started = time.monotonic()
     with pytest.raises(UpstreamError, match=r"no complete answer within 1 s"):
         _run(write, llm, timeout=1, first_byte_timeout=1, retries=1)
-    assert time.monotonic() - started < 4 and len(llm.chats) == 1
+    assert time.monotonic() - started < 8 and len(llm.chats) == 1
 
 
 @pytest.mark.parametrize("stream", [True, False])
