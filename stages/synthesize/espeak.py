@@ -139,6 +139,24 @@ class _Library:
             return f"Eespeak-ng's render process failed (wait status {status})".encode()
         return reply
 
+    def phonemes(self, text: str, voice: str) -> str:
+        """IPA phonemes of ``text`` (stress marks kept, punctuation dropped), clause by clause
+        joined with spaces; the G2P of neural engines that read espeak-ng's IPA.  Runs in this
+        process: it only reads the dictionaries and selects a voice, which every forked render
+        sets again, so clips stay the same."""
+        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        data = ctypes.create_string_buffer(text.encode("utf-8"))
+        pointer = ctypes.c_void_p(ctypes.addressof(data))
+        clauses = []
+        with self._lock:
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise SynthesisError(f"espeak-ng has no voice {voice!r}; try en-us or cmn")
+            while pointer.value:
+                out = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), CHARS_UTF8, PHONEMES_IPA)
+                if out:
+                    clauses.append(out.decode("utf-8").strip())
+        return " ".join(c for c in clauses if c)
+
 
 def _child(library: _Library, request: tuple[str, str, int, int, int], pipe: int) -> None:
     """The forked renderer: ignores Ctrl-C (the parent decides), renders, writes, exits
@@ -156,23 +174,6 @@ def _child(library: _Library, request: tuple[str, str, int, int, int], pipe: int
         code = 0
     finally:
         os._exit(code)
-
-    def phonemes(self, text: str, voice: str) -> str:
-        """IPA phonemes of ``text`` (stress marks kept, punctuation dropped), clause by clause
-        joined with spaces; the G2P of neural engines that read espeak-ng's IPA."""
-        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
-        data = ctypes.create_string_buffer(text.encode("utf-8"))
-        pointer = ctypes.c_void_p(ctypes.addressof(data))
-        clauses = []
-        with self._lock:
-            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise SynthesisError(f"espeak-ng has no voice {voice!r}; try en-us or cmn")
-            while pointer.value:
-                out = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), CHARS_UTF8, PHONEMES_IPA)
-                if out:
-                    clauses.append(out.decode("utf-8").strip())
-        return " ".join(c for c in clauses if c)
-
 
 def phonemize(text: str, voice: str = "en-us") -> str:
     """IPA phonemes of ``text`` from the embedded espeak-ng (see :meth:`_Library.phonemes`)."""

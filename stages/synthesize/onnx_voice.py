@@ -129,16 +129,19 @@ def _take(queue: Iterator[tuple[int, T]], count: int) -> list[tuple[int, T]]:
     return taken
 
 
-def join_sentences(sentences: Sequence[np.ndarray], rate: int, pause: float) -> np.ndarray:
-    """One float32 clip: each sentence trimmed of edge silence, ``pause`` seconds between."""
+def join_sentences(sentences: Sequence[np.ndarray], rate: int, pause: float | Sequence[float]) -> np.ndarray:
+    """One float32 clip: each piece trimmed of edge silence, with ``pause`` seconds before each
+    piece but the first (one value, or one per piece)."""
     import numpy as np
 
-    gap = np.zeros(int(round(pause * rate)), dtype=np.float32)
+    pauses = [pause] * len(sentences) if isinstance(pause, int | float) else list(pause)
     parts: list[np.ndarray] = []
-    for sentence in sentences:
+    for sentence, gap in zip(sentences, pauses, strict=True):
         trimmed = trim_silence(sentence, rate)
         if trimmed.size:
-            parts.extend((gap, trimmed) if parts else (trimmed,))
+            if parts:
+                parts.append(np.zeros(int(round(gap * rate)), dtype=np.float32))
+            parts.append(trimmed)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 

@@ -15,6 +15,7 @@ at once on one shared session (``workers``; default one per core).  Output: 24 k
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = ["KokoroEngine", "KokoroOptions"]
 
 SAMPLE_RATE = 24000
 MAX_TOKENS = 510
+SENTENCE_END = re.compile(r"[.!?…]\W*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,9 @@ class KokoroOptions:
     zh_voices: tuple[str, ...] = option(("jm_kumo", "jf_alpha"), "default voices of S1, S2, … in Mandarin")
     speed: float = option(1.0, "speaking speed, 0.5-2.0")
     sentence_pause: float = option(0.3, "seconds of silence between sentences")
-    max_phonemes: int = option(200, "longest phoneme chunk per model call, 16-510")
-    budget: int = option(240, "phonemes in model calls at once across workers (bounds memory)")
+    clause_pause: float = option(0.12, "seconds of silence where a long sentence was cut at a clause")
+    max_phonemes: int = option(100, "longest phoneme chunk per model call, 16-510 (longer sentences are cut at clauses)")
+    budget: int = option(200, "phonemes in model calls at once across workers (bounds memory: ~1.5 MB each)")
     workers: int = option(0, "turns rendered at once (0 = one per CPU core)")
     threads: int = option(1, "ONNX Runtime threads inside one model call (workers × threads ≈ cores)")
 
@@ -91,8 +94,6 @@ class KokoroEngine(TurnEngine[KokoroOptions]):
         for module in ("onnxruntime", "misaki", "jieba"):
             if _missing_module(module):
                 return f"the Python package {module} is not installed"
-        if options is not None and options.model is not None and options.voices is not None:
-            return None
         return missing_packages()
 
     def default_voice(self, speaker: str, language: str) -> Voice:
@@ -141,8 +142,11 @@ class KokoroEngine(TurnEngine[KokoroOptions]):
     def synthesize_turn(self, turn: Turn, voice: Voice, language: str) -> Audio:
         self.load()
         style = self._voice_table().style(self._preset(turn.speaker, voice, language))
-        sentences = [self._infer(chunk, style) for chunk in self.phoneme_chunks(turn.text, language)]
-        samples = join_sentences(sentences, SAMPLE_RATE, self.options.sentence_pause)
+        chunks = self.phoneme_chunks(turn.text, language)
+        audio = [self._infer(chunk, style) for chunk in chunks]
+        options = self.options
+        pauses = [options.sentence_pause if SENTENCE_END.search(c) else options.clause_pause for c in ["", *chunks]]
+        samples = join_sentences(audio, SAMPLE_RATE, pauses[:-1])
         if samples.size == 0:
             raise SynthesisError(f"kokoro produced no audio for turn {turn.text[:40]!r}")
         return Audio(samples, SAMPLE_RATE)
