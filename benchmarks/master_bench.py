@@ -8,6 +8,10 @@ and the per-run ratio.  Both sides get the same cores (all by default; ``--cores
 both to one).
 
     python benchmarks/master_bench.py [--minutes 30] [--repeat 3] [--cores LIST] [--mono]
+        [--hours 3]
+
+``--hours`` also runs ``podcast-gen master`` on a WAV that long and prints its peak RSS
+(issue 18: flat, at most 400 MB, whatever the length).
 
 Targets (issue 10): the 30-minute stereo master ≤ 10 s and ≥ 3x faster than loudnorm +
 encode in the same run.
@@ -123,6 +127,41 @@ def loudnorm_seconds(path: Path, cores: str | None, mp3_kbps: int | None = None)
     return time.perf_counter() - start
 
 
+LONG_CHILD = """
+import atexit, sys
+def report():
+    status = open("/proc/self/status").read()
+    print("VmHWM", status.split("VmHWM:")[1].split()[0], file=sys.stderr)
+atexit.register(report)
+sys.argv = ["podcast-gen", "master", *sys.argv[1:]]
+from podcast.cli import main
+main()
+"""
+
+
+def long_master(hours: float, folder: Path, cores: str | None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``podcast-gen master`` on a WAV of ``hours``
+    (24 kHz mono 16-bit speech-like audio, written a minute at a time)."""
+    import soundfile as sf
+
+    wav = folder / "long.wav"
+    with sf.SoundFile(wav, "w", RATE, 1, "PCM_16") as out:
+        for minute in range(round(hours * 60)):
+            audio, _ = speech_like(1.0, seed=minute)
+            out.write(audio[0])
+    command = [sys.executable, "-c", LONG_CHILD, str(wav), "-o", str(folder / "long.mp3")]
+    if cores:
+        command = ["taskset", "-c", cores, *command]
+    start = time.perf_counter()
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, **THREADS}, check=True
+    )
+    seconds = time.perf_counter() - start
+    kb = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("VmHWM")]
+    wav.unlink()
+    return seconds, int(kb[-1]) / 1024
+
+
 def spread(values: list[float]) -> str:
     """``median (min-max)`` of ``values``."""
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
@@ -134,6 +173,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side (medians)")
     parser.add_argument("--cores", help="taskset CPU list for both sides [default: all]")
     parser.add_argument("--mono", action="store_true", help="also master a mono deliverable")
+    parser.add_argument(
+        "--hours", type=float, help="also time `podcast-gen master` on a WAV this long (RSS)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("WAV", "TURNS"))
     parser.add_argument("--child-mono", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,6 +201,8 @@ def main() -> None:
             seconds = loudnorm_seconds(wav, args.cores, mp3_kbps=128)
             if seconds is not None:
                 baseline.append(seconds)
+        wav.unlink()
+        long = long_master(args.hours, Path(folder), args.cores) if args.hours else None
     for mode, runs in ours.items():
         report = runs[-1]["report"]
         times = [r["seconds"] for r in runs]
@@ -178,6 +222,11 @@ def main() -> None:
         if baseline:
             ratios = [b / t for b, t in zip(baseline, times, strict=True)]
             print(f"        speed-up over loudnorm + LAME 128k, per run: {spread(ratios)}x")
+    if long is not None:
+        print(
+            f"podcast-gen master on a {args.hours:g}-hour WAV (24 kHz mono) to MP3 128k stereo: "
+            f"{long[0]:.1f} s, peak RSS {long[1]:.0f} MB"
+        )
     if baseline:
         print(f"ffmpeg loudnorm + LAME 128k stereo: {spread(baseline)} s")
     else:

@@ -8,6 +8,7 @@ synthesize = "auto"
 language = "en"
 output = "podcasts"
 lock_timeout = 300
+commercial_only = false   # refuse synthesizers whose output may not be used commercially
 
 [speakers.S1]
 name = "Alex"
@@ -65,6 +66,7 @@ class Config:
     lock_timeout: float = 300.0
     seed: int = 0
     minutes: float = 8.0
+    commercial_only: bool = False
     speakers: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: frozen_mapping())
     stage_options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: frozen_mapping())
     show: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping())
@@ -166,7 +168,7 @@ def _from_toml(data: Mapping[str, Any], source: Path | None) -> Config:
     selection = {**base.selection}
     fields = {}
     for key, value in pipeline.items():
-        if key in {"language", "output", "lock_timeout", "seed", "prompts_dir", "minutes"}:
+        if key in {"language", "output", "lock_timeout", "seed", "prompts_dir", "minutes", "commercial_only"}:
             fields[key] = value
         elif isinstance(value, str):
             selection[key] = value
@@ -194,6 +196,8 @@ def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
             overrides[kind] = env[var]
     if env.get("PODCAST_GEN_OUTPUT"):
         overrides["output"] = env["PODCAST_GEN_OUTPUT"]
+    if env.get("PODCAST_GEN_COMMERCIAL_ONLY"):
+        overrides["commercial_only"] = env["PODCAST_GEN_COMMERCIAL_ONLY"]
     return _apply_overrides(config, overrides)
 
 
@@ -209,6 +213,8 @@ def _apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
             changes[key] = _minutes(value)
         elif key == "lock_timeout":
             changes[key] = _positive(key, value)
+        elif key == "commercial_only":
+            changes[key] = _flag(key, value)
         elif key == "seed":
             try:
                 changes[key] = int(value)
@@ -231,6 +237,13 @@ def _positive(key: str, value: Any) -> float:
     if isinstance(value, bool) or not math.isfinite(number) or number < 0:
         raise ConfigError(f"pipeline.{key} must be a non-negative number, got {value!r}")
     return number
+
+
+def _flag(key: str, value: Any) -> bool:
+    text = str(value).strip().lower()
+    if isinstance(value, bool) or text in {"1", "0", "true", "false", "yes", "no"}:
+        return value if isinstance(value, bool) else text in {"1", "true", "yes"}
+    raise ConfigError(f"pipeline.{key} must be true or false, got {value!r}")
 
 
 def _minutes(value: Any) -> float:

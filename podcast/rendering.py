@@ -20,6 +20,7 @@ Reads ``Episode.normalized`` (or ``script``); writes ``Episode.rendering``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -266,6 +267,7 @@ def engine_context(ctx: StageContext, engine: str) -> EngineContext:
         report=ctx.progress,
         model_dir=base.model_dir,
         cache_dir=base.cache_dir / engine,
+        run_dir=ctx.run_dir,
     )
 
 
@@ -285,10 +287,21 @@ class SynthesisStage(Stage):
         """The engine's declared capabilities."""
         return self.engine.capabilities()
 
+    @classmethod
+    def preference(cls, options: Any) -> int:
+        """The engine's declared rank (``Capabilities.rank``)."""
+        return cls.engine_cls(options).capabilities().rank
+
+    @classmethod
+    def unavailable(cls, options: Any, config: Any, env: Mapping[str, str]) -> str | None:
+        """The engine's own probe (weights, GPU, servers)."""
+        return cls.engine_cls.unavailable(options)
+
     def check(self, ctx: StageContext) -> None:
         """Before any stage runs: the engine can run here (weights, GPU, servers), speaks the
         configured language, and has the reference voices it needs."""
         self.engine.context = engine_context(ctx, self.name)
+        _require_commercial_use(self.name, self.capabilities(), ctx.config.commercial_only)
         reason = self.engine_cls.unavailable(self.options)
         if reason is not None:
             raise SynthesisError(f"{self.name} cannot run: {reason}")
@@ -314,7 +327,12 @@ class SynthesisStage(Stage):
         if script is None:
             raise SynthesisError("nothing to synthesize: the episode has no script")
         self.engine.context = engine_context(ctx, self.name)
-        cast = cast_speakers(self.engine, _voices(script, ctx.config.voices()), script.language, _engine_lookup(ctx))
+        voices = _voices(script, ctx.config.voices())
+        if episode.normalized is not None and ctx.plugins is not None:
+            # The turns were normalized once, with the profile the engine declares; its
+            # reference transcripts get the same treatment here (engines never normalize).
+            voices = _normalized_voices(voices, ctx.plugins.profile(ctx.normalizer), script.language)
+        cast = cast_speakers(self.engine, voices, script.language, _engine_lookup(ctx))
         self._check(script, cast)
         ctx.log.info("voices: %s", cast.describe())
         others = {s: e for s, e in cast.engines.items() if e is not self.engine}
@@ -351,6 +369,14 @@ class SynthesisStage(Stage):
             engine.check(replace(script, turns=tuple(t for t in script.turns if t.speaker in mine)), voices)
 
 
+def _require_commercial_use(engine: str, caps: Capabilities, commercial_only: bool) -> None:
+    if commercial_only and caps.commercial_ok is not True:
+        licence = caps.weights_licence or caps.licence or "licence unknown"
+        raise SynthesisError(
+            f"{engine} output may not be used commercially ({licence}) and commercial_only is set; choose another --synth"
+        )
+
+
 def _require_language(engine: str, caps: Capabilities, language: str) -> None:
     if language not in caps.languages:
         supported = ", ".join(sorted(caps.languages))
@@ -371,6 +397,23 @@ def _sound_of(voice: Voice) -> str:
     if voice.ref_audio is not None and not voice.ref_audio.is_file():
         return content_hash("missing", str(voice.ref_audio))
     return voice.key
+
+
+_TAG = re.compile(r"^\s*\[S\d+\]")
+
+
+def _normalized_voices(voices: Mapping[str, Voice], profile: Any, language: str) -> dict[str, Voice]:
+    """``voices`` with each reference transcript normalized by ``profile`` (an untagged
+    transcript is spoken by its own speaker; a tagged one, a shared clip, is kept tagged)."""
+    result = {}
+    for sid, voice in voices.items():
+        text = (voice.ref_text or "").strip()
+        if text and _TAG.match(text):
+            text = profile.normalize(text, language)
+        elif text:
+            text = _TAG.sub("", profile.normalize(f"[{sid}]{text}", language), count=1).strip()
+        result[sid] = replace(voice, ref_text=text or voice.ref_text)
+    return result
 
 
 def _voices(script: Script, configured: Mapping[str, Voice]) -> dict[str, Voice]:

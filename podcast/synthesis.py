@@ -201,6 +201,8 @@ class EngineContext:
         there by default before searching other places (:func:`podcast.kit.find_weights`).
     :param cache_dir: a folder this engine may keep derived files in across runs (compiled
         kernels, converted weights); created on first use by the engine, never shared.
+    :param run_dir: the episode folder, for files that belong with the episode (e.g. voices
+        an engine drew for the hosts); ``None`` outside a pipeline run.
     """
 
     seed: int = 0
@@ -209,6 +211,7 @@ class EngineContext:
     report: Callable[[float, float | None, str], None] = _no_progress
     model_dir: Path = field(default_factory=lambda: _default_dir("models"))
     cache_dir: Path = field(default_factory=lambda: _default_dir("engines"))
+    run_dir: Path | None = None
 
     def progress(self, completed: float, total: float | None = None, description: str = "") -> None:
         """Report progress INSIDE the current call (a long block): ``completed`` of ``total``

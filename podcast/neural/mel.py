@@ -111,9 +111,11 @@ def spectrogram(
     pad_mode: str = "reflect",
     power: float | None = 1.0,
     eps: float = 0.0,
+    window: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """STFT of ``wav [..., N]`` with a periodic Hann window of ``win_length`` (zero-padded
-    centrally to ``n_fft``, as ``torch.stft`` does).
+    centrally to ``n_fft``, as ``torch.stft`` does), or with ``window`` when given (a model
+    that stores its window as a buffer, e.g. a torchaudio ``Spectrogram`` loaded from weights).
 
     Returns ``[..., n_fft // 2 + 1, frames]``: the complex STFT when ``power`` is None, ``|X|^2``
     for ``power=2``, else ``sqrt(re^2 + im^2 + eps) ** power`` (``eps=0``: plain ``|X|``).
@@ -123,7 +125,8 @@ def spectrogram(
     win_length = win_length or n_fft
     shape = wav.shape
     flat = wav.reshape(-1, shape[-1]).float()
-    window = torch.hann_window(win_length, device=wav.device)
+    if window is None:
+        window = torch.hann_window(win_length, device=wav.device)
     spec = torch.stft(
         flat, n_fft, hop_length, win_length, window, center=center, pad_mode=pad_mode, return_complex=True
     )

@@ -22,9 +22,9 @@ import numpy as np
 
 from .codecs import CODEC_LOSS_DB, Encoding, encode_parts, measure_file
 from .limiter import Limiter
-from .meter import Loudness, LoudnessMeter, measure
+from .meter import Loudness, LoudnessMeter
 
-__all__ = ["Attempt", "Delivery", "Targets", "deliver", "layout_offset"]
+__all__ = ["Attempt", "Delivery", "Targets", "deliver", "layout_offset", "loudness"]
 
 RETRIES = 2
 SETTLE_LU = 0.05  # post-limiter loudness corrections smaller than this are skipped
@@ -66,8 +66,13 @@ def layout_offset(master_channels: int, out_channels: int) -> float:
     return 10.0 * math.log10(2.0) if master_channels == 1 and out_channels == 2 else 0.0
 
 
-def _loudness(x: np.ndarray, rate: int) -> float:
-    return measure(x, rate, true_peak=False).integrated
+def loudness(x: np.ndarray, rate: int, block: int = 1 << 20) -> float:
+    """Integrated loudness of ``(c, n)`` audio, read slice by slice (an array or a
+    :class:`~.spill.Spill`)."""
+    meter = LoudnessMeter(rate, x.shape[0], true_peak=False)
+    for start in range(0, x.shape[1], block):
+        meter.feed(x[:, start : start + block])
+    return meter.result().integrated
 
 
 def _hops(parts: Iterable[np.ndarray], rate: int, channels: int) -> tuple[np.ndarray, float]:
@@ -127,7 +132,7 @@ def deliver(
     """
     offset = layout_offset(pre.shape[0], enc.channels)
     target = targets.lufs - offset + CODEC_LOSS_DB.get(enc.format, 0.0)  # as the PCM master reads
-    start = estimate if estimate is not None and math.isfinite(estimate) else _loudness(pre, rate)
+    start = estimate if estimate is not None else loudness(pre, rate)
     ceiling = targets.true_peak - targets.margin
     attempts: list[Attempt] = []
     while True:

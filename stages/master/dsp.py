@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "Highpass",
     "apply_fades",
     "compress",
     "db_to_gain",
@@ -57,6 +58,27 @@ def highpass(x: np.ndarray, sample_rate: int, cutoff: float) -> np.ndarray:
     return y
 
 
+class Highpass:
+    """:func:`highpass` block by block: the filter state carries over, so the blocks come
+    out exactly as the whole signal filtered at once would."""
+
+    def __init__(self, sample_rate: int, cutoff: float, channels: int) -> None:
+        from .iir import butter_highpass_sos
+
+        sos = butter_highpass_sos(cutoff, sample_rate) if cutoff > 0 else None
+        self._sos = sos.astype(np.float32) if sos is not None else None
+        self._state = np.zeros((channels, 1, 2), dtype=np.float32)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Float32 ``(channels, n)`` ``x`` filtered (a new array)."""
+        y = np.array(x, dtype=np.float32, order="C")
+        if self._sos is not None:
+            from .iir import sosfilt_inplace
+
+            sosfilt_inplace(self._sos, y, self._state)
+        return y
+
+
 def raised_cosine(length: int) -> np.ndarray:
     """A float32 fade-in ramp of ``length`` samples from 0 towards 1 (half a cosine period)."""
     phase = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1)
@@ -81,4 +103,12 @@ def compress(x: np.ndarray, sample_rate: int, threshold_db: float, ratio: float)
     from pedalboard import Compressor
 
     plugin = Compressor(threshold_db=threshold_db, ratio=ratio, attack_ms=10.0, release_ms=150.0)
-    return plugin.process(x, float(sample_rate)).astype(np.float32, copy=False)
+    if isinstance(x, np.ndarray):
+        return plugin.process(x, float(sample_rate)).astype(np.float32, copy=False)
+    from .spill import Spill  # audio kept in a file: compressed block by block into another
+
+    out, block = Spill(x.folder, x.shape[0]), 1 << 20
+    for start in range(0, x.shape[1], block):
+        part = x[:, start : start + block]
+        out.append(plugin.process(part, float(sample_rate), reset=False))
+    return out

@@ -135,18 +135,26 @@ def trailing_mean(a: np.ndarray, size: int) -> np.ndarray:
 
 def _envelope(x: np.ndarray, floor: float) -> np.ndarray:
     """Channel-linked true-peak maximum of ``x`` in each BLOCK of samples (exact wherever
-    it may exceed ``floor``), computed in chunks that overlap by one block."""
+    it may exceed ``floor``), computed in chunks that overlap by one block.  For ``x`` kept
+    in a file (:class:`~.spill.Spill`) the envelope goes to a file beside it too."""
+    from .spill import Spill
+
     n = x.shape[1]
-    peaks = np.empty(-(-n // BLOCK), dtype=np.float32)
+    spilled = isinstance(x, Spill)
+    peaks = Spill(x.folder, None) if spilled else np.empty(-(-n // BLOCK), np.float32)
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
         lo, hi = max(0, start - BLOCK), min(n, stop + BLOCK)
-        part = block_envelope(x[0, lo:hi], floor, BLOCK)
-        for channel in x[1:]:
-            np.maximum(part, block_envelope(channel[lo:hi], floor, BLOCK), out=part)
-        target = peaks[start // BLOCK : -(-stop // BLOCK)]
+        window = x[:, lo:hi]
+        part = block_envelope(window[0], floor, BLOCK)
+        for channel in window[1:]:
+            np.maximum(part, block_envelope(channel, floor, BLOCK), out=part)
         first = (start - lo) // BLOCK
-        target[:] = part[first : first + target.size]
+        own = part[first : first + -(-stop // BLOCK) - start // BLOCK]
+        if spilled:
+            peaks.append(own)
+        else:
+            peaks[start // BLOCK : -(-stop // BLOCK)] = own
     return peaks
 
 

@@ -143,6 +143,7 @@ class Spool:
         self.path = path
         self.channels = channels
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        path.unlink()  # the open descriptor keeps it: nothing is left behind, even if killed
         self._written = 0
         self._done = False
         self._failed = False
@@ -162,6 +163,10 @@ class Spool:
         with self._cond:
             self._done, self._failed = True, failed
             self._cond.notify_all()
+
+    @property
+    def failed(self) -> bool:
+        return self._failed
 
     @property
     def total(self) -> int:
@@ -239,31 +244,54 @@ def split_encode(
     :raises OSError: the spool or the output could not be written.
     """
     spool: Spool | None = None
-    segments: list[Segment] = []
     threads: list[threading.Thread] = []
     marks = array("q")
+    failure: list[BaseException] = []
     try:
-        for block in blocks:
-            if spool is None:
-                spool = Spool(path.with_name(f".{path.name}.pcm"), block.shape[1])
-                segments = _segments(total, rate, kbps)
-                threads = _start(segments, spool, channels, new_encoder, workers)
-            spool.write(block)
-        if spool is None:
-            raise ValueError("no audio to encode")
-        spool.finish()
         with open(path, "wb") as out:
-            _join(segments, spool, channels, out, marks)
-    except BaseException:
-        if spool is not None:
-            spool.finish(failed=True)
-        raise
+            try:
+                for block in blocks:
+                    if spool is None:
+                        spool = Spool(path.with_name(f".{path.name}.pcm"), block.shape[1])
+                        segments = _segments(total, rate, kbps)
+                        threads = _start(segments, spool, channels, new_encoder, workers)
+                        # frames are joined and written as segments finish: only a few
+                        # segments' bytes are ever held
+                        joiner = (segments, spool, channels, out, marks)
+                        threads.append(_thread(_join, failure, *joiner))
+                    spool.write(block)
+                if spool is None:
+                    raise ValueError("no audio to encode")
+                spool.finish()
+            except BaseException:
+                if spool is not None:
+                    spool.finish(failed=True)
+                raise
+            finally:
+                for thread in threads:
+                    thread.join()
+        if failure:
+            raise failure[0]
     finally:
-        for thread in threads:
-            thread.join()
         if spool is not None:
             spool.close()
     return marks
+
+
+def _thread(
+    job: Callable[..., None], failure: list[BaseException], *args: object
+) -> threading.Thread:
+    """A started thread running ``job(*args)``; what it raises goes to ``failure``."""
+
+    def run() -> None:
+        try:
+            job(*args)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
 
 
 def _segments(total: int, rate: int, kbps: int) -> list[Segment]:
@@ -339,8 +367,10 @@ def _join_point(chain: Segment, nxt: Segment) -> int | None:
     return chain.first + i + 1 if run >= MIN_RUN else None
 
 
-def _ready(segment: Segment) -> Segment:
+def _ready(segment: Segment, spool: Spool) -> Segment:
     segment.done.wait()
+    if spool.failed:
+        raise RuntimeError("the audio stopped before the end")
     if segment.error is not None:
         raise segment.error
     return segment
@@ -351,10 +381,12 @@ def _join(
 ) -> None:
     """Write the segments' frames in order, each segment taking over from the frame where
     its predecessor's frames have become equal to its own."""
-    chain, begin = _ready(segments[0]), 0  # begin: chain's first unwritten frame (local)
+    chain, begin = _ready(segments[0], spool), 0  # begin: chain's first unwritten frame (local)
     for nxt in segments[1:]:
-        _ready(nxt)
+        _ready(nxt, spool)
         while (point := _join_point(chain, nxt)) is None:
+            if spool.failed:
+                raise RuntimeError("the audio stopped before the end")
             reach = chain.start + chain.covered
             if reach >= nxt.start + nxt.covered:
                 break  # chain covers all nxt encoded: drop nxt, compare with the next one

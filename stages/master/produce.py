@@ -19,11 +19,12 @@ from podcast.runfiles import atomic_path, atomic_write_json, atomic_write_text
 
 from . import transcripts as tx
 from .assemble import ClipIn, GapPolicy, Placed, Timeline, assemble, level_speakers
-from .chain import Targets, attempt_report, deliver, layout_offset
+from .chain import Targets, attempt_report, deliver, layout_offset, loudness
 from .codecs import Encoding
 from .dsp import compress
-from .meter import measure, region_loudness
+from .meter import region_loudness
 from .options import MasterOptions
+from .spill import Spill
 from .tags import Tags, ffmetadata, write_tags
 
 __all__ = ["Mastered", "master_episode", "master_file", "master_timeline"]
@@ -58,10 +59,11 @@ def _encoding(options: MasterOptions, tags: Tags) -> Encoding:
 
 
 def _prepare(
-    timeline: Timeline, options: MasterOptions
+    timeline: Timeline, options: MasterOptions, level: float | None = None
 ) -> tuple[np.ndarray, dict[str, Any], float | None]:
     """Speaker leveling and optional compression, in place on the timeline's audio.  Also
-    returns the leveled mix's expected loudness when leveling makes it known."""
+    returns the leveled mix's expected loudness when leveling makes it known (``level``,
+    the caller's measure of the timeline, when there is nothing to level)."""
     audio, rate = timeline.audio, timeline.sample_rate
     speakers = (
         level_speakers(audio, rate, timeline.placed, options.max_speaker_gain_db)
@@ -72,10 +74,12 @@ def _prepare(
         v["loudness"] + v["gain_db"] for v in speakers.values() if math.isfinite(v["loudness"])
     ]
     estimate = (
-        10.0 * math.log10(sum(10.0 ** (v / 10.0) for v in levels) / len(levels)) if levels else None
+        10.0 * math.log10(sum(10.0 ** (v / 10.0) for v in levels) / len(levels))
+        if levels
+        else level
     )
     if options.compress_ratio > 1.0:
-        speech = measure(audio, rate, true_peak=False).integrated
+        speech = loudness(audio, rate)
         audio = compress(
             audio, rate, speech + options.compress_threshold_lu, options.compress_ratio
         )
@@ -93,12 +97,18 @@ def _tell(step: Step, label: str) -> None:
 
 
 def master_timeline(
-    timeline: Timeline, options: MasterOptions, out: Path, tags: Tags, step: Step = None
+    timeline: Timeline,
+    options: MasterOptions,
+    out: Path,
+    tags: Tags,
+    step: Step = None,
+    level: float | None = None,
 ) -> Mastered:
     """Level, master, encode and verify ``timeline`` into ``out``; returns the result.
-    ``step(label)`` is told when each step starts (leveling, then encoding)."""
+    ``step(label)`` is told when each step starts (leveling, then encoding); ``level`` is
+    the timeline's integrated loudness when the caller knows it."""
     _tell(step, "leveling speakers")
-    audio, speakers, estimate = _prepare(timeline, options)
+    audio, speakers, estimate = _prepare(timeline, options, level)
     _tell(step, f"encoding and verifying {options.format}")
     enc, targets = _encoding(options, tags), _targets(options)
     with writing(out):
@@ -454,6 +464,8 @@ def master_file(source: Path, out: Path | None, options: MasterOptions) -> Maste
 
     The format follows ``out``'s suffix; the default output is ``<source stem>.mastered.
     <format>`` beside the source.  A file of more than two channels is mixed down to one.
+    The audio streams through files beside the output, so memory stays flat whatever the
+    length (see :mod:`.spill`).
 
     :raises InputError: the source is missing, undecodable, not finite or shorter than 0.4 s.
     :raises ConfigError: ``out`` names no known format.
@@ -461,36 +473,62 @@ def master_file(source: Path, out: Path | None, options: MasterOptions) -> Maste
     """
     from dataclasses import replace
 
-    from podcast.errors import InputError
+    from podcast.errors import InputError, OutputError
 
-    from .codecs import chunks, read_any
-    from .dsp import highpass
+    from .codecs import decode_blocks
 
     if out is not None:
         options = replace(options, format=_format_of(out))
     out = out or source.with_name(f"{source.stem}.mastered.{options.format}")
     if out.is_dir():
-        from podcast.errors import OutputError
-
         raise OutputError(_write_failure(out, IsADirectoryError(21, "Is a directory")))
-    audio, rate = read_any(source)
-    if audio.shape[1] < round(0.4 * rate):
-        raise InputError(f"{source} is shorter than 0.4 s; nothing to measure")
-    if not all(np.isfinite(block).all() for block in chunks(audio)):
-        raise InputError(
-            f"{source} holds NaN or infinite samples, which are not sound; "
-            "export it again as WAV or FLAC"
-        )
-    if audio.shape[0] > 2 or (options.mono and audio.shape[0] > 1):
-        audio = audio.mean(axis=0, keepdims=True)
-    audio = highpass(audio, rate, options.highpass_hz)
-    title = source.stem.replace("_", " ")
-    return master_timeline(
-        Timeline(audio, rate, ()),
-        options,
-        out,
-        Tags(title=title, show=options.show, cover=options.cover),
-    )
+    rate, channels, blocks = decode_blocks(source)
+    rows = 1 if channels > 2 or (options.mono and channels > 1) else channels
+    tags = Tags(title=source.stem.replace("_", " "), show=options.show, cover=options.cover)
+    with writing(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with _read_into_spill(source, out.parent, blocks, rate, rows, options) as (pre, level):
+            if pre.shape[1] < round(0.4 * rate):
+                raise InputError(f"{source} is shorter than 0.4 s; nothing to measure")
+            return master_timeline(Timeline(pre, rate, ()), options, out, tags, level=level)
+
+
+@contextmanager
+def _read_into_spill(
+    source: Path,
+    folder: Path,
+    blocks: Iterator[np.ndarray],
+    rate: int,
+    rows: int,
+    options: MasterOptions,
+) -> Iterator[tuple[Spill, float]]:
+    """Decode, mix down, high-pass and check ``source`` into a :class:`Spill` in
+    ``folder``; yields it and its integrated loudness (measured on the way)."""
+    from podcast.errors import InputError
+
+    from .dsp import Highpass
+    from .meter import LoudnessMeter
+    from .spill import Spill
+
+    highpass = Highpass(rate, options.highpass_hz, rows)
+    meter = LoudnessMeter(rate, rows, true_peak=False)
+    with Spill(folder, rows) as pre:
+        try:
+            for block in blocks:
+                if not np.isfinite(block).all():
+                    raise InputError(
+                        f"{source} holds NaN or infinite samples, which are not sound; "
+                        "export it again as WAV or FLAC"
+                    )
+                if block.shape[0] != rows:
+                    block = block.mean(axis=0, keepdims=True)
+                block = highpass(block)
+                meter.feed(block)
+                pre.append(block)
+        except (RuntimeError, ValueError) as exc:  # the decoder gave up halfway
+            raise InputError(f"cannot decode audio file {source}: {exc}") from None
+        level = meter.result().integrated if pre.shape[1] >= round(0.4 * rate) else -math.inf
+        yield pre, level
 
 
 def _format_of(out: Path) -> str:

@@ -115,3 +115,30 @@ def test_capabilities_are_checked_before_any_work(episode_factory):
     with pytest.raises(SynthesisError, match="at most 4 speakers"):
         _run(stage, crowd)
     assert not (episode.run_dir / "clips").exists()
+
+
+def test_commercial_only_refuses_engines_not_cleared_for_commercial_use(tmp_path):
+    from podcast import TurnEngine
+    from podcast.config import load_config
+
+    class NonCommercial(TurnEngine):
+        name = "nc-test"
+
+        def capabilities(self):
+            return Capabilities(frozenset({"en"}), 16000, weights_licence="CC-BY-NC-4.0", commercial_ok=False)
+
+        def synthesize_turn(self, turn, voice, language):
+            raise AssertionError("never reached")
+
+    strict = load_config(write_config(tmp_path, "[pipeline]\ncommercial_only = true\n"), env={})
+    assert strict.commercial_only and not load_config(None, env={}).commercial_only
+    assert load_config(None, env={"PODCAST_GEN_COMMERCIAL_ONLY": "1"}).commercial_only
+    with pytest.raises(SynthesisError, match=r"nc-test output may not be used commercially \(CC-BY-NC-4.0\)"):
+        stage_for_engine(NonCommercial)().check(StageContext(strict, tmp_path))
+    stage_for_engine(EspeakEngine)().check(StageContext(strict, tmp_path))  # espeak is cleared
+
+
+def write_config(folder, text):
+    path = folder / "podcast.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

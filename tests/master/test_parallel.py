@@ -76,6 +76,7 @@ def test_joined_segments_decode_exactly_like_one_pass(
     frames = Mp3Stream()
     frames.feed(joined.read_bytes())
     assert len(frames) * 1152 == ours.shape[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["joined.mp3", "single.mp3"]
 
 
 def test_bytes_do_not_depend_on_the_cores(

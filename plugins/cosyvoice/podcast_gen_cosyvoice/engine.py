@@ -160,9 +160,9 @@ class CosyVoiceEngine(TurnEngine[CosyVoiceOptions]):
 
     def synthesize_turns(self, turns: Sequence[tuple[Turn, Voice]], language: str) -> Iterator[tuple[int, Audio]]:
         """All turns' sentence groups through the LM, then the flow and vocoder in batches."""
-        from .model import Segment, join
-
         import torch
+
+        from .model import Segment, join
 
         model, greedy = self._model, self.options.sampling == "greedy"
         plan: list[list[Segment]] = []
@@ -170,7 +170,7 @@ class CosyVoiceEngine(TurnEngine[CosyVoiceOptions]):
             prompt = self._prompt(voice)
             style, text = split_style(turn.text, voice.style or self.options.style)
             seed = self._seed(turn)
-            gen = torch.Generator().manual_seed(seed)
+            gen = torch.Generator(device=model.device).manual_seed(seed)  # the LM samples on its device
             segments = [Segment(model.speech_tokens(part, prompt, style, greedy=greedy, generator=gen), prompt, seed + k)
                         for k, part in enumerate(model.segments(text))]  # fmt: skip
             plan.append([s for s in segments if s.tokens])

@@ -280,33 +280,43 @@ class _TimeMLP(nn.Module):
 
 
 class CausalUNet(nn.Module):
-    """``CausalConditionalDecoder``: one level (the released width list has a single entry)."""
+    """``CausalConditionalDecoder``: per level a causal ResNet block and transformer blocks; the
+    released model has one level (its width list has one entry); more levels halve the time."""
 
     def __init__(self, in_channels: int, out_channels: int, channels: list[int], head_dim: int, n_blocks: int,
                  n_mid: int, heads: int) -> None:  # fmt: skip
         super().__init__()
-        if len(channels) != 1:
-            raise ValueError(f"CosyVoice flow estimator with {len(channels)} levels is not supported (expected 1)")
-        ch = channels[0]
         self.in_channels = in_channels
-        self.time_mlp = _TimeMLP(in_channels, ch * 4)
+        temb = channels[0] * 4
+        self.time_mlp = _TimeMLP(in_channels, temb)
 
-        def level(dim_in: int) -> nn.ModuleList:
-            blocks = nn.ModuleList(TransformerBlock(ch, heads, head_dim) for _ in range(n_blocks))
-            return nn.ModuleList([CausalResnet(dim_in, ch, ch * 4), blocks])
+        def level(dim_in: int, dim_out: int) -> nn.ModuleList:
+            blocks = nn.ModuleList(TransformerBlock(dim_out, heads, head_dim) for _ in range(n_blocks))
+            return nn.ModuleList([CausalResnet(dim_in, dim_out, temb), blocks])
 
-        down = level(in_channels)
-        down.append(CausalConv1d(ch, ch, 3))
-        self.down_blocks = nn.ModuleList([down])
-        self.mid_blocks = nn.ModuleList(level(ch) for _ in range(n_mid))
-        up = level(2 * ch)
-        up.append(CausalConv1d(ch, ch, 3))
-        self.up_blocks = nn.ModuleList([up])
-        self.final_block = CausalBlock(ch, ch)
-        self.final_proj = nn.Conv1d(ch, out_channels, 1)
+        self.down_blocks = nn.ModuleList()
+        previous = in_channels
+        for i, ch in enumerate(channels):
+            down = level(previous, ch)
+            last = i == len(channels) - 1
+            down.append(CausalConv1d(ch, ch, 3) if last else nn.Conv1d(ch, ch, 3, 2, 1))
+            self.down_blocks.append(down)
+            previous = ch
+        self.mid_blocks = nn.ModuleList(level(channels[-1], channels[-1]) for _ in range(n_mid))
+        widths = [*channels[::-1], channels[0]]
+        self.up_blocks = nn.ModuleList()
+        for i in range(len(channels)):
+            up = level(2 * widths[i], widths[i + 1])
+            last = i == len(channels) - 1
+            up.append(CausalConv1d(widths[i + 1], widths[i + 1], 3) if last else nn.ConvTranspose1d(widths[i + 1], widths[i + 1], 4, 2, 1))
+            self.up_blocks.append(up)
+        self.final_block = CausalBlock(channels[0], channels[0])
+        self.final_proj = nn.Conv1d(channels[0], out_channels, 1)
 
     @staticmethod
-    def _attend(blocks: nn.ModuleList, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def _attend(blocks: nn.ModuleList, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        bias = torch.zeros(mask.shape[0], 1, 1, mask.shape[-1], dtype=x.dtype, device=x.device)
+        bias = bias.masked_fill(mask[:, None] < 0.5, -1.0e10)
         x = x.transpose(1, 2)
         for block in blocks:
             x = block(x, bias)
@@ -316,18 +326,20 @@ class CausalUNet(nn.Module):
                 cond: torch.Tensor) -> torch.Tensor:  # fmt: skip
         temb = self.time_mlp(sinusoidal_time(t, self.in_channels).to(t.dtype))
         x = torch.cat([x, mu, spks[:, :, None].expand(-1, -1, x.shape[-1]), cond], dim=1)
-        bias = torch.zeros(mask.shape[0], 1, 1, mask.shape[-1], dtype=x.dtype, device=x.device)
-        bias = bias.masked_fill(mask[:, None] < 0.5, -1.0e10)
-        resnet, blocks, downsample = self.down_blocks[0]
-        x = self._attend(blocks, resnet(x, mask, temb), bias)
-        skip = x
-        x = downsample(x * mask)
+        masks, skips = [mask], []
+        for resnet, blocks, downsample in self.down_blocks:
+            m = masks[-1]
+            x = self._attend(blocks, resnet(x, m, temb), m)
+            skips.append(x)
+            x = downsample(x * m)
+            masks.append(m[:, :, ::2])
+        masks.pop()
         for resnet, blocks in self.mid_blocks:
-            x = self._attend(blocks, resnet(x, mask, temb), bias)
-        resnet, blocks, upsample = self.up_blocks[0]
-        x = torch.cat([x[:, :, : skip.shape[-1]], skip], dim=1)
-        x = self._attend(blocks, resnet(x, mask, temb), bias)
-        x = upsample(x * mask)
+            x = self._attend(blocks, resnet(x, masks[-1], temb), masks[-1])
+        for resnet, blocks, upsample in self.up_blocks:
+            m, skip = masks.pop(), skips.pop()
+            x = torch.cat([x[:, :, : skip.shape[-1]], skip], dim=1)
+            x = upsample(self._attend(blocks, resnet(x, m, temb), m) * m)
         x = self.final_block(x, mask)
         return self.final_proj(x * mask) * mask
 

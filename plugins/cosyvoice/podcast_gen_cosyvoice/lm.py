@@ -71,6 +71,15 @@ class KVCache:
         self.capacity = capacity
 
 
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, groups: int) -> torch.Tensor:
+    """Grouped-query attention; the KV heads are shared without copies where torch supports it."""
+    try:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=groups > 1)
+    except TypeError:  # torch < 2.5
+        k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: QwenConfig) -> None:
         super().__init__()
@@ -94,14 +103,8 @@ class Attention(nn.Module):
         cache.v[layer, :, :, start : start + t] = v
         end = start + t
         keys, values = cache.k[layer, :, :, :end], cache.v[layer, :, :, :end]
-        groups = cfg.num_attention_heads // cfg.num_key_value_heads
-        keys = keys.repeat_interleave(groups, dim=1)
-        values = values.repeat_interleave(groups, dim=1)
-        if t == 1:
-            out = F.scaled_dot_product_attention(q, keys, values)
-        else:
-            mask = torch.ones(t, end, dtype=torch.bool, device=x.device).tril(diagonal=start)
-            out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
+        mask = None if t == 1 else torch.ones(t, end, dtype=torch.bool, device=x.device).tril(diagonal=start)
+        out = _attend(q, keys, values, mask, cfg.num_attention_heads // cfg.num_key_value_heads)
         return self.o_proj(out.transpose(1, 2).reshape(b, t, -1))
 
 

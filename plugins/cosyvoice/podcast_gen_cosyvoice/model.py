@@ -92,6 +92,10 @@ class CosyVoice2:
         text = normalize(transcript, self.tokenizer.encode, split=False) if transcript.strip() else ""
         return VoicePrompt(features, tuple(self.tokenizer.encode(str(text))) if text else ())
 
+    def stored_voices(self) -> dict[str, VoicePrompt]:
+        """The zero-shot speakers saved in the folder's ``spk2info.pt`` (empty when it has none)."""
+        return read_spk2info(self.folder.root / "spk2info.pt")
+
     def segments(self, text: str) -> list[str]:
         return [s for s in normalize(text, self.tokenizer.encode) if s.strip()]  # type: ignore[union-attr]
 
@@ -155,7 +159,7 @@ class CosyVoice2:
                    seed: int | None = None) -> np.ndarray:  # fmt: skip
         """One turn: segments rendered and joined with short fades (no clicks at the joins).
         ``seed`` seeds the sampler, and the vocoder of segment k with ``seed + k``."""
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        gen = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
         parts = [Segment(self.speech_tokens(t, voice, instruct, greedy=greedy, generator=gen), voice,
                          None if seed is None else seed + k) for k, t in enumerate(self.segments(text))]  # fmt: skip
         parts = [p for p in parts if p.tokens]
@@ -163,6 +167,24 @@ class CosyVoice2:
             return np.zeros(0, np.float32)
         self.render(parts)
         return join([p.wav for p in parts])
+
+
+def read_spk2info(path: Path) -> dict[str, VoicePrompt]:
+    """Zero-shot speakers of a ``spk2info.pt`` (the reference's ``add_zero_shot_spk``); entries
+    without a prompt (CosyVoice 1 SFT speakers carry only an embedding) are left out."""
+    if not path.is_file():
+        return {}
+    table = read_state_dict(path)
+    voices = {}
+    for name, info in table.items():
+        if not isinstance(info, dict) or "flow_prompt_speech_token" not in info:
+            continue
+        features = PromptFeatures(info["flow_prompt_speech_token"].reshape(-1).long(),
+                                  info["prompt_speech_feat"].reshape(-1, info["prompt_speech_feat"].shape[-1]).float(),
+                                  info["flow_embedding"].reshape(1, -1).float())  # fmt: skip
+        text = info.get("prompt_text", torch.zeros(0)).reshape(-1).tolist()
+        voices[str(name)] = VoicePrompt(features, tuple(int(t) for t in text))
+    return voices
 
 
 def _fields(s: Sampling) -> dict:

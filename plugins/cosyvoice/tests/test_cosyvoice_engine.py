@@ -66,6 +66,27 @@ def test_check_refuses_hosts_without_a_reference(tiny: Path, tmp_path: Path) -> 
         eng.check(script, {"S1": voices["S1"], "S2": Voice(ref_audio=low, ref_text="x")})
 
 
+def test_speaker_style_comes_from_the_config() -> None:
+    from podcast import Config
+
+    cfg = Config(speakers={"S1": {"ref_audio": "a.wav", "ref_text": "x", "style": "Speak calmly."}})
+    voices = cfg.voices()
+    assert voices["S1"].style == "Speak calmly." and voices["S2"].style is None
+    assert Voice(preset="p", style="calm").key != Voice(preset="p").key
+
+
+def test_instruct_mode_replaces_the_prompt_text(engine: CosyVoiceEngine, tmp_path: Path) -> None:
+    model = engine._model
+    voice = model.voice(*engine._read(reference_voice(tmp_path, "S1").ref_audio), "Exact words.")
+    ids = model.tokenizer.encode("Hello.")
+    plain, styled = model.lm_input(ids, voice), model.lm_input(ids, voice, "Speak calmly.")
+    style_ids = model.tokenizer.encode("Speak calmly.<|endofprompt|>")
+    assert plain.shape[1] == 2 + len(voice.text_ids) + len(ids) + len(voice.features.tokens)
+    assert styled.shape[1] == 2 + len(style_ids) + len(ids)  # no prompt speech in instruct mode
+    cross = model.lm_input(ids, model.voice(*engine._read(reference_voice(tmp_path, "S1").ref_audio)))
+    assert cross.shape[1] == 2 + len(ids)  # cross-lingual: the text alone
+
+
 def test_split_style() -> None:
     assert split_style("{calm and slow} Hello there.", "cheerful") == ("calm and slow", "Hello there.")
     assert split_style("Whisper softly.<|endofprompt|>Hi.", "") == ("Whisper softly.", "Hi.")
@@ -151,9 +172,13 @@ def test_synth_command_renders_offline(tiny: Path, tmp_path: Path) -> None:
             "--set", f"synthesize.cosyvoice.model_dir={tiny}", "--set", "synthesize.cosyvoice.device=cpu",
             "--voice", f"S1={voices[0].ref_audio}:{voices[0].ref_text}",
             "--voice", f"S2={voices[1].ref_audio}:{voices[1].ref_text}"]  # fmt: skip
+    listed = subprocess.run([*cmd, "plugins", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    plugins = {p["name"]: p for p in json.loads(listed.stdout)["plugins"]}
+    assert "synthesize.cosyvoice" in plugins["cosyvoice"]["stages"]
     proc = subprocess.run([*cmd, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)
     assert summary["engine"] == "cosyvoice" and summary["clips"] == 3
     info = sf.info(str(tmp_path / "out.wav"))
     assert info.duration > 0.5
+

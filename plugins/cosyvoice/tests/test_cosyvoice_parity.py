@@ -107,6 +107,20 @@ def test_tokenizer_special_ids(root: Path, model) -> None:
     assert {token: model.tokenizer.id_of(token) for token in ids} == ids
 
 
+def test_saved_speakers_match_the_frontend(root: Path, model) -> None:
+    """``spk2info.pt`` (written by the reference) holds what our frontend computes from the prompt."""
+    stored = model.stored_voices()
+    if not stored:
+        pytest.skip("no spk2info.pt in this fixture set")
+    saved = next(iter(stored.values()))
+    samples, rate = _prompt(root)
+    ours = model.voice(samples, rate, meta(root)["cases"]["zero_shot"]["prompt_text"])
+    assert ours.features.tokens.tolist() == saved.features.tokens.tolist()
+    assert list(ours.text_ids) == list(saved.text_ids)
+    close(ours.features.mel, saved.features.mel, 1e-4, "saved prompt mel")
+    close(ours.features.embedding, saved.features.embedding, 1e-4, "saved embedding")
+
+
 # ── LM ────────────────────────────────────────────────────────────────────────────────────
 
 

@@ -108,15 +108,27 @@ class MossTTSDelay(nn.Module):
         out = self.language_model(
             inputs_embeds=self.embed(ids),
             attention_mask=attention_mask,
-            past_key_values=past_key_values,
             use_cache=use_cache,
             output_hidden_states=output_hidden_states,
+            **{_CACHE_KWARG: past_key_values},
         )
         hidden = out.last_hidden_state
         logits = [head(hidden) for head in self.lm_heads]
         for audio in logits[1:]:
             audio[..., self.cfg.audio_pad_code] = float("-inf")
         return logits, out.past_key_values, out.hidden_states if output_hidden_states else None
+
+
+def _cache_kwarg() -> str:
+    """transformers renamed ``past_key_values`` to ``cache`` (5.x); use what this version takes."""
+    import inspect
+
+    from transformers.models.qwen3.modeling_qwen3 import Qwen3Model
+
+    return "cache" if "cache" in inspect.signature(Qwen3Model.forward).parameters else "past_key_values"
+
+
+_CACHE_KWARG = _cache_kwarg()
 
 
 def load_lm(folder: str | Path, device: Any = "cpu", dtype: torch.dtype = torch.float32, attention: str = "sdpa") -> MossTTSDelay:
