@@ -55,13 +55,15 @@ class Cast:
         return list(seen.values())
 
     def describe(self) -> str:
-        """One line naming every speaker's engine and voice: ``S1 piper:joe, S2 kokoro:jf_alpha``."""
+        """One line naming every speaker's engine and voice (``S1 piper:joe, S2 kokoro:jf_alpha``);
+        empty when every speaker is left to the stage engine's own unnamed choice."""
         parts = []
         for speaker, engine in self.engines.items():
             voice = self.voices[speaker]
-            sound = voice.preset or (voice.ref_audio.name if voice.ref_audio else "its default voice")
-            parts.append(f"{speaker} {engine.name}:{sound}")
-        return ", ".join(parts)
+            sound = voice.preset or (voice.ref_audio.name if voice.ref_audio else "")
+            parts.append(f"{speaker} {engine.name}:{sound}" if sound else f"{speaker} {engine.name}")
+        named = any(v.preset or v.ref_audio for v in self.voices.values()) or len(self.used()) > 1
+        return ", ".join(parts) if named else ""
 
 
 def cast_speakers(

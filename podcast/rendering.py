@@ -334,7 +334,7 @@ class SynthesisStage(Stage):
             voices = _normalized_voices(voices, ctx.plugins.profile(ctx.normalizer), script.language)
         cast = cast_speakers(self.engine, voices, script.language, _engine_lookup(ctx))
         self._check(script, cast)
-        ctx.log.info("voices: %s", cast.describe())
+        ctx.log.debug("voices: %s", cast.describe() or "each engine's own")
         others = {s: e for s, e in cast.engines.items() if e is not self.engine}
         renderer = Renderer(self.engine, script, ctx.require_run_dir(), ctx, voices=dict(cast.voices), engines=others)
         try:
@@ -345,7 +345,7 @@ class SynthesisStage(Stage):
         rendering = Rendering(self.name, renderer.rate, tuple(clips))
         details = {
             "engine": self.name,
-            "voices": cast.describe(),
+            **({"voices": cast.describe()} if cast.describe() else {}),
             "clips": len(clips),
             "synthesized": renderer.synthesized,
             "reused": len(clips) - renderer.synthesized,
