@@ -20,6 +20,7 @@ Reads ``Episode.normalized`` (or ``script``); writes ``Episode.rendering``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -267,6 +268,16 @@ class SynthesisStage(Stage):
         """The engine's declared capabilities."""
         return self.engine.capabilities()
 
+    @classmethod
+    def preference(cls, options: Any) -> int:
+        """The engine's declared rank (``Capabilities.rank``)."""
+        return cls.engine_cls(options).capabilities().rank
+
+    @classmethod
+    def unavailable(cls, options: Any, config: Any, env: Mapping[str, str]) -> str | None:
+        """The engine's own probe (weights, GPU, servers)."""
+        return cls.engine_cls.unavailable(options)
+
     def check(self, ctx: StageContext) -> None:
         """Before any stage runs: the engine can run here (weights, GPU, servers), speaks the
         configured language, and has the reference voices it needs."""
@@ -293,6 +304,10 @@ class SynthesisStage(Stage):
             raise SynthesisError("nothing to synthesize: the episode has no script")
         self.engine.context = engine_context(ctx, self.name)
         voices = _voices(script, ctx.config.voices())
+        if episode.normalized is not None and ctx.plugins is not None:
+            # The turns were normalized once, with the profile the engine declares; its
+            # reference transcripts get the same treatment here (engines never normalize).
+            voices = _normalized_voices(voices, ctx.plugins.profile(ctx.normalizer), script.language)
         self._check(script, voices)
         renderer = Renderer(self.engine, script, ctx.require_run_dir(), ctx, voices=voices)
         try:
@@ -349,6 +364,23 @@ def _sound_of(voice: Voice) -> str:
     if voice.ref_audio is not None and not voice.ref_audio.is_file():
         return content_hash("missing", str(voice.ref_audio))
     return voice.key
+
+
+_TAG = re.compile(r"^\s*\[S\d+\]")
+
+
+def _normalized_voices(voices: Mapping[str, Voice], profile: Any, language: str) -> dict[str, Voice]:
+    """``voices`` with each reference transcript normalized by ``profile`` (an untagged
+    transcript is spoken by its own speaker; a tagged one, a shared clip, is kept tagged)."""
+    result = {}
+    for sid, voice in voices.items():
+        text = (voice.ref_text or "").strip()
+        if text and _TAG.match(text):
+            text = profile.normalize(text, language)
+        elif text:
+            text = _TAG.sub("", profile.normalize(f"[{sid}]{text}", language), count=1).strip()
+        result[sid] = replace(voice, ref_text=text or voice.ref_text)
+    return result
 
 
 def _voices(script: Script, configured: Mapping[str, Voice]) -> dict[str, Voice]:

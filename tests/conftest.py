@@ -33,6 +33,17 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def install_plugin(site: Path, name: str, source: str) -> Path:
+    """Install a one-module plugin distribution into ``site`` the way pip lays it out (a
+    dist-info folder with a ``podcast_gen`` entry point): put ``site`` on PYTHONPATH to use it."""
+    dist = site / f"{name}-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[podcast_gen]\n{name} = {name}_mod\n")
+    (site / f"{name}_mod.py").write_text(source)
+    return site
+
+
 def console_script() -> list[str]:
     script = Path(sys.executable).with_name("podcast-gen")
     return [str(script)] if script.exists() else [sys.executable, "-m", "podcast"]
