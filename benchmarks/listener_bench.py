@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +38,26 @@ RATE = 16000
 
 
 def main_job(example: Path, language: str, out: Path, espeak: bool) -> Path:
-    """Run the main job; the episode folder."""
+    """Run the main job (or reuse the episode a kept folder already has); prints its wall time
+    and the process's peak RSS; returns the episode folder."""
+    kept = sorted(out.glob("*/episode.mp3"))
+    if kept:
+        return kept[0].parent
     script = Path(sys.executable).with_name("podcast-gen")
     cmd = [str(script), str(example), "-l", language, "-o", str(out), "--json"] + (["--synth", "espeak"] if espeak else [])
     env = {k: v for k, v in os.environ.items() if k != "PODCAST_GEN_SYNTH"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise SystemExit(f"the main job failed: {proc.stderr.strip()[-800:]}")
-    return Path(json.loads(proc.stdout)["episode_dir"])
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, text=True, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        stdout.seek(0)
+        stderr.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"the main job failed: {stderr.read().strip()[-800:]}")
+        summary = json.loads(stdout.read())
+    print(f"{language} {'espeak' if espeak else 'natural'} main job: wall {wall:.1f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MB", flush=True)
+    return Path(summary["episode_dir"])
 
 
 def episode_audio(folder: Path) -> np.ndarray:
