@@ -21,7 +21,8 @@ What is here:
 * the engine kit (:mod:`podcast.kit`): :func:`find_weights`, :func:`estimate_turn_spans`,
   :func:`estimate_seconds`, :class:`MemoryModel`, :func:`free_device_bytes`,
   :func:`resolve_device` and friends;
-* the data model (:mod:`podcast.models`) and the error classes (:mod:`podcast.errors`).
+* the data model (:mod:`podcast.models`), the error classes (:mod:`podcast.errors`) and the
+  atomic file writers (:func:`atomic_write_text` and friends: temp file + rename).
 
 Importing ``podcast`` stays light: no numpy, torch or typer.
 """
@@ -79,6 +80,7 @@ from .models import (
     content_hash,
 )
 from .options import option
+from .runfiles import atomic_write_bytes, atomic_write_json, atomic_write_text
 from .stage import Ingester, Stage, StageContext
 from .synthesis import (
     Audio,
@@ -95,16 +97,16 @@ from .synthesis import (
 from .writing import Writer
 
 __all__ = [
-    "CHARS_PER_SECOND",
-    "DTYPE_BYTES",
     "Audio",
     "Block",
     "BlockAudio",
+    "CHARS_PER_SECOND",
     "Capabilities",
     "Chapter",
     "Clip",
     "Config",
     "ConfigError",
+    "DTYPE_BYTES",
     "DialogueEngine",
     "DialogueOptions",
     "Document",
@@ -136,6 +138,9 @@ __all__ = [
     "UpstreamError",
     "Voice",
     "Writer",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
     "content_hash",
     "estimate_seconds",
     "estimate_turn_spans",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, OutputError
 from .runfiles import atomic_path
 
 __all__ = ["as_channels", "read_audio", "resample", "to_mono", "write_audio"]
@@ -71,5 +71,21 @@ def write_audio(path: Path, samples: np.ndarray, rate: int, subtype: str | None 
     if subtype is None and Path(path).suffix.lower() == ".wav":
         subtype = "FLOAT"
     with atomic_path(Path(path)) as tmp:
-        sf.write(str(tmp), array.T, rate, subtype=subtype)
+        try:
+            sf.write(str(tmp), array.T, rate, subtype=subtype)
+        except sf.LibsndfileError as exc:  # "System error" is how libsndfile says ENOSPC/EIO
+            raise OutputError(f"cannot write {path}: {_write_cause(Path(path), exc)}") from None
     return Path(path)
+
+
+def _write_cause(path: Path, exc: Exception) -> str:
+    """Why a write failed, in words: a full disk is named as such."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    if free is not None and free < 1024 * 1024:
+        return f"the disk is full ({free} bytes free)"
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .checks import check_voice_files, check_voice_speakers
 from .config import Config
-from .errors import ConfigError, InputError
-from .models import Document, Episode, Section, StageRecord, content_hash, frozen_mapping
+from .errors import ConfigError
+from .ingesting import IngestStage, ingest_sources, merge_documents
+from .models import Document, Episode, StageRecord, content_hash, frozen_mapping
 from .options import build_options
 from .plugins import Plugins, StageEntry
 from .rendering import SynthesisStage
 from .runfiles import atomic_write_json, atomic_write_text, episode_lock, remove_partials, run_dir_name
+from .selection import AUTO, Choice, explain_choice
 from .serialize import from_jsonable, paths_in, to_jsonable
 from .stage import Ingester, Stage, StageContext
 
-__all__ = ["Pipeline", "build_pipeline", "ingest_sources", "stage_key"]
+__all__ = ["Pipeline", "build_pipeline", "ingest_sources", "merge_documents", "stage_key"]
 
 EPISODE_FILE = "episode.json"
 FORMAT_VERSION = 1
@@ -42,6 +44,7 @@ class Pipeline:
     stages: tuple[Stage, ...]
     entries: tuple[StageEntry, ...]
     notes: tuple[tuple[str, str], ...] = ()  # (kind, warning) told when that kind's stage starts
+    selected: Mapping[str, str] = field(default_factory=dict)  # kind -> why ``auto`` chose it
 
     def context(self, run_dir: Path | None = None) -> StageContext:
         """The stages' context: config, seed, the registry and the normalization profile the
@@ -61,7 +64,7 @@ class Pipeline:
         for stage in (*self.ingesters, *self.stages):
             stage.check(ctx)
         episode = Episode(tuple(sources), language=self.config.language)
-        episode = self._ingest(episode, ctx)
+        episode = self._run_stage(IngestStage.for_sources(self.ingesters, sources), episode, None, ctx)
         check_voice_speakers(self.config, episode.document)
         run_dir = self.config.output / run_dir_name(episode.document.title, episode.document.hash)
         with episode_lock(run_dir, self.config.lock_timeout):
@@ -72,30 +75,6 @@ class Pipeline:
         kinds = [item.partition(":")[0] for item in self.config.order]
         if until is not None and until not in kinds:
             raise ConfigError(f"--until {until!r} is not a stage of this pipeline; use one of: {', '.join(kinds)}")
-
-    def _ingest(self, episode: Episode, ctx: StageContext) -> Episode:
-        started = time.perf_counter()
-        first = pick_ingester(self.ingesters, episode.sources[0]) if episode.sources else None
-        if first is not None:
-            self.plugins.stage_started(first, episode)
-        picked = ingest_each(self.ingesters, episode.sources, ctx)
-        document = merge_documents([doc for _, doc in picked])
-        language = episode.language or document.language or "en"
-        record = StageRecord(
-            "ingest",
-            ",".join(sorted({ingester.name for ingester, _ in picked})),
-            self._plugin_of(picked[0][0]),
-            "1",
-            document.hash,
-            frozen_mapping({"sources": content_hash(*episode.sources)}),
-            (),
-            time.perf_counter() - started,
-            False,
-        )
-        result = replace(episode, document=document, language=language, records=(record,))
-        if first is not None:
-            self.plugins.stage_finished(first, result, record.elapsed, False)
-        return result
 
     def _run_locked(self, episode: Episode, ctx: StageContext, until: str | None) -> Episode:
         run_dir = ctx.require_run_dir()
@@ -125,12 +104,14 @@ class Pipeline:
         if result is None:
             result = stage.run(episode, ctx)
         elapsed = time.perf_counter() - started
-        record = _record(stage, self._plugin_of(stage), key, episode, result, elapsed, cached)
+        record = _record(stage, self._plugin_of(stage), key, episode, result, elapsed, cached, self.selected)
         result = replace(result, records=(*result.records, record))
         self.plugins.stage_finished(stage, result, elapsed, cached)
         return result
 
     def _plugin_of(self, stage: Stage) -> str:
+        if isinstance(stage, IngestStage):
+            stage = stage.picked[0][0]
         return next((e.plugin for e in self.entries if e.cls is type(stage)), "unknown")
 
 
@@ -154,11 +135,20 @@ def _reuse(stage: Stage, episode: Episode, previous: Episode | None, key: str, c
 
 
 def _record(
-    stage: Stage, plugin: str, key: str, before: Episode, after: Episode, elapsed: float, cached: bool
+    stage: Stage,
+    plugin: str,
+    key: str,
+    before: Episode,
+    after: Episode,
+    elapsed: float,
+    cached: bool,
+    selected: Mapping[str, str],
 ) -> StageRecord:
     inputs = {name: _field_hash(getattr(before, name)) for name in stage.reads}
     outputs = tuple(sorted({str(p) for p in paths_in([getattr(after, n) for n in stage.writes])}))
-    details = after.meta.get(f"{stage.kind}.details", {}) if not cached else {"reused": True}
+    details = dict(after.meta.get(f"{stage.kind}.details", {})) if not cached else {"reused": True}
+    if stage.kind in selected:
+        details["selected"] = selected[stage.kind]
     return StageRecord(
         stage.kind,
         stage.name,
@@ -173,59 +163,6 @@ def _record(
     )
 
 
-# ── ingest ──────────────────────────────────────────────────────────────────────
-
-
-def pick_ingester(ingesters: Sequence[Ingester], source: str) -> Ingester:
-    """The first ingester that accepts ``source``; InputError when none does."""
-    for ingester in ingesters:
-        if ingester.accepts(source):
-            return ingester
-    names = ", ".join(i.name for i in ingesters) or "none installed"
-    raise InputError(f"no ingester accepts {source!r} (tried {names}); pass a URL, PDF, text or Markdown file")
-
-
-def ingest_each(
-    ingesters: Sequence[Ingester], sources: Sequence[str], ctx: StageContext
-) -> list[tuple[Ingester, Document]]:
-    """Ingest each source with the first ingester that accepts it (chosen once per source)."""
-    if not sources:
-        raise InputError("no source given; pass a URL, a PDF, a text file or - for stdin")
-    picked = [(pick_ingester(ingesters, s), s) for s in sources]
-    return [(ingester, ingester.ingest(source, ctx)) for ingester, source in picked]
-
-
-def ingest_sources(ingesters: Sequence[Ingester], sources: Sequence[str], ctx: StageContext) -> Document:
-    """Ingest each source with the first accepting ingester; several → one merged document."""
-    return merge_documents([doc for _, doc in ingest_each(ingesters, sources, ctx)])
-
-
-def merge_documents(documents: Sequence[Document]) -> Document:
-    """One ``multi`` document with one section per source (its title as the heading), in order.
-
-    The language is the one most of the text is in; a single document is returned unchanged.
-    """
-    if not documents:
-        raise ValueError("merge_documents needs at least one document")
-    if len(documents) == 1:
-        return documents[0]
-    sections = tuple(Section(d.title or d.source, d.text) for d in documents)
-    title = " + ".join(d.title for d in documents[:3] if d.title)
-    if len(documents) > 3:
-        title += f" (+{len(documents) - 3} more)"
-    weight: dict[str, int] = {}
-    for d in documents:
-        if d.language:
-            weight[d.language] = weight.get(d.language, 0) + len(d.text)
-    language = max(weight, key=weight.__getitem__) if weight else None
-    meta = {
-        "sources": [d.source for d in documents],
-        "kinds": [d.kind for d in documents],
-        "parts": [dict(d.metadata) for d in documents],
-    }
-    return Document(" ".join(d.source for d in documents), "multi", title, sections, language, frozen_mapping(meta))
-
-
 # ── building ────────────────────────────────────────────────────────────────────
 
 
@@ -233,25 +170,29 @@ def build_pipeline(config: Config, plugins: Plugins) -> Pipeline:
     """Resolve and configure every stage; all options are validated here, before any run."""
     _validate_option_targets(config, plugins)
     ingesters = tuple(_instantiate(e, config) for e in plugins.ingesters())
-    stages, entries, notes = [], list(plugins.ingesters()), []
+    stages, entries, notes, selected = [], list(plugins.ingesters()), [], {}
     for item in config.order:
         if item == "ingest":
             continue
-        entry, note = _resolve(_entry_for(item, config, plugins), config, plugins)
-        if note:
-            notes.append((entry.kind, note))
+        entry, choice = _entry_for(item, config, plugins)
+        if choice is not None:
+            selected[entry.kind] = choice.reason
+            notes += [(entry.kind, choice.note)] if choice.note else []
         entries.append(entry)
         stages.append(_instantiate(entry, config))
     if "ingest" not in config.order:
         raise ConfigError("pipeline.stages must include ingest")
-    return Pipeline(config, plugins, ingesters, tuple(stages), tuple(entries), tuple(notes))  # type: ignore[arg-type]
+    return Pipeline(config, plugins, ingesters, tuple(stages), tuple(entries), tuple(notes), selected)  # type: ignore[arg-type]
 
 
-def _entry_for(item: str, config: Config, plugins: Plugins) -> StageEntry:
+def _entry_for(item: str, config: Config, plugins: Plugins) -> tuple[StageEntry, Choice | None]:
+    """The implementation configured for one pipeline item, and ``auto``'s choice if it chose."""
     kind, _, name = item.partition(":")
-    if not name:
-        name = config.selection.get(kind) or _only_name(kind, plugins)
-    return plugins.get(kind, name)
+    name = name or config.selection.get(kind) or _only_name(kind, plugins)
+    if name == AUTO:
+        choice = explain_choice(kind, plugins, config)
+        return plugins.get(kind, choice.name), choice
+    return plugins.get(kind, name), None
 
 
 def _only_name(kind: str, plugins: Plugins) -> str:
@@ -261,15 +202,6 @@ def _only_name(kind: str, plugins: Plugins) -> str:
     if not names:
         raise ConfigError(f"pipeline stage kind {kind!r} is not provided by any installed plugin")
     raise ConfigError(f"several {kind} stages are installed ({', '.join(names)}); choose one with --stage {kind}=NAME")
-
-
-def _resolve(entry: StageEntry, config: Config, plugins: Plugins) -> tuple[StageEntry, str | None]:
-    """Follow ``auto``-style stages that delegate to a concrete implementation."""
-    resolved = entry.cls.resolve(plugins, config)
-    if resolved is None:
-        return entry, None
-    name, note = resolved
-    return plugins.get(entry.kind, name), note
 
 
 def _instantiate(entry: StageEntry, config: Config) -> Any:

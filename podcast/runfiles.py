@@ -8,6 +8,7 @@ crash never leaves a half-written file under its final name.  A lock file keeps 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -46,7 +47,8 @@ def atomic_path(final: Path) -> Iterator[Path]:
             raise OutputError(f"nothing was written for {final.name}")
         os.replace(tmp, final)
     except OSError as exc:  # disk full, read-only folder, a folder where the file goes
-        raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from None
+        cause = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise OutputError(f"cannot write {final}: {cause}") from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -82,6 +82,7 @@ class Stage(Generic[O]):
     reads: ClassVar[tuple[str, ...]] = ()
     writes: ClassVar[tuple[str, ...]] = ()
     Options: ClassVar[type] = _NoOptions
+    rank: ClassVar[int] = 0
 
     def __init__(self, options: O | None = None) -> None:
         self.options: O = options if options is not None else self.Options()
@@ -105,10 +106,17 @@ class Stage(Generic[O]):
         return ""
 
     @classmethod
-    def resolve(cls, plugins: Any, config: Config) -> tuple[str, str | None] | None:
-        """For a selector stage (such as ``auto``) that never runs itself: the name of the
-        implementation of the same kind to run instead and an optional one-line note telling
-        the user why.  ``None`` (the default) means this stage runs itself."""
+    def preference(cls, options: Any) -> int:
+        """This implementation's rank when the user selects ``auto`` for its kind (see
+        :mod:`podcast.selection`): the highest-ranked one that can run is chosen; 0 or less
+        means "only when asked for by name".  The default is the class variable ``rank``."""
+        return cls.rank
+
+    @classmethod
+    def unavailable(cls, options: Any, config: Config, env: Mapping[str, str]) -> str | None:
+        """Why this implementation cannot run here with ``options`` (a missing key, server or
+        model), as one line, or ``None`` when it can.  Asked by ``auto`` before choosing; must
+        be cheap.  ``env`` is the process environment (given, so tests can pass their own)."""
         return None
 
     def run(self, episode: Episode, ctx: StageContext) -> Episode:

@@ -26,11 +26,26 @@ SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "PODCAST_G
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process environment without keys or podcast-gen selections."""
+    """The test process environment without keys or podcast-gen selections.
+
+    The synthesizer is espeak (instant) unless a test asks for another: ``auto`` would pick
+    the natural CPU voices, which take a minute per episode; tests/voices exercise those.
+    """
     env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS}
-    env.update({"HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200"})
+    env.update({"HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200", "PODCAST_GEN_SYNTH": "espeak"})
     env.update(extra)
     return env
+
+
+def install_plugin(site: Path, name: str, source: str) -> Path:
+    """Install a one-module plugin distribution into ``site`` the way pip lays it out (a
+    dist-info folder with a ``podcast_gen`` entry point): put ``site`` on PYTHONPATH to use it."""
+    dist = site / f"{name}-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[podcast_gen]\n{name} = {name}_mod\n")
+    (site / f"{name}_mod.py").write_text(source)
+    return site
 
 
 def console_script() -> list[str]:

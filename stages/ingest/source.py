@@ -10,7 +10,6 @@ import os
 import re
 import stat
 import sys
-import unicodedata
 from pathlib import Path
 
 from podcast.errors import InputError
@@ -154,7 +153,11 @@ def sniff(source: str, size: int = _SNIFF) -> bytes:
         return b""
 
 
-_PRIVATE_USE = frozenset({"Co", "Cs"})
+# Control characters (category Cc) except tab and newline, private-use (Co) and surrogate
+# (Cs) code points: one regular expression, linear in the text (a 20 MB file takes seconds).
+_DROPPED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
+)
 _CJK_BREAK = re.compile(
     r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])\n(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])"
 )
@@ -168,9 +171,7 @@ def clean_text(text: str) -> str:
     lines broken between two CJK characters, and collapses three or more blank lines.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(
-        c for c in text if c in "\n\t" or unicodedata.category(c) not in _PRIVATE_USE | {"Cc"}
-    )
+    text = _DROPPED.sub("", text)
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     text = _CJK_BREAK.sub("", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -563,6 +563,9 @@ def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
     thread.start()
     run(first)
     thread.join()
+    stops = [exc for exc in errors if not isinstance(exc, Exception)]
+    if stops:  # Ctrl-C (or an exit) while encoding: never swallowed by the fallback
+        raise stops[0]
     if errors or seen != [cut, count * FRAME_SAMPLES]:
         return None
     early.merge(late)

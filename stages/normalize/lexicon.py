@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podcast.errors import ConfigError
+from podcast import ConfigError
 
 __all__ = ["Entry", "Lexicon", "load_lexicon", "parse_lexicon"]
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from podcast.errors import UnknownStageError
-from podcast.models import Script, Turn
+from podcast import Script, Turn, UnknownStageError
 
 from .lexicon import Lexicon
 from .moss import MOSS_V0_5, MOSS_V0_7, MOSS_V1_0, MossRules, moss_normalize, split_tagged

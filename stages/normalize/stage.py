@@ -13,8 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from podcast import Episode, Stage, StageContext, StageError, UnknownStageError, content_hash, option
-from podcast.runfiles import atomic_write_text
+from podcast import Episode, Stage, StageContext, StageError, UnknownStageError, atomic_write_text, content_hash, option
 
 from .lexicon import Lexicon, load_lexicon
 from .profiles import PROFILES, normalize_script

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from podcast.models import Episode
-from podcast.stage import StageContext
-from podcast.writing import Writer
+from podcast import Episode, StageContext, Writer
 
 from .length import length_details
 

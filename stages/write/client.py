@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from podcast.errors import UpstreamError
+from podcast import UpstreamError
 
 from .providers import NO_KEY, Endpoint, safe_url
 

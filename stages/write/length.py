@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from podcast.models import Script
+from podcast import Script
 
 __all__ = [
     "TOLERANCE",

@@ -17,10 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from podcast.errors import ConfigError, InputError, UpstreamError
-from podcast.models import Document, Script, Speaker
-from podcast.options import option
-from podcast.stage import StageContext
+from podcast import ConfigError, Document, InputError, Script, Speaker, StageContext, UpstreamError, option
 
 from .client import ClientSettings, Usage
 from .llm import LLMOptions, LLMWriter, Session

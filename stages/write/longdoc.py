@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from podcast.errors import UpstreamError
-from podcast.models import Chapter, Document, Script
+from podcast import Chapter, Document, Script, UpstreamError
 
 from .extract import split_sentences
+from .llmbase import REPAIR_MARGIN, UnusableAnswer
 from .parse import ScriptProblems, clean_reply, extract_json, validate_script
 
 if TYPE_CHECKING:
-    from .llm import Session
+    from .session import Session
 
 __all__ = [
     "OUTLINE_SCHEMA",
@@ -75,8 +75,6 @@ class Planned:
 
 def write_long(session: Session, document: Document) -> Script:
     """The map-reduce path: notes per part → plan → chapter-by-chapter drafting."""
-    from .llm import REPAIR_MARGIN
-
     values = {**session.values(session.target), "title": document.title}
     overhead = len(
         session.book.fill(
@@ -150,8 +148,6 @@ def fit_notes(
     session: Session, labelled: list[tuple[str, str]], room: int, title: str
 ) -> list[tuple[str, str]]:
     """Condense ``(label, notes)`` items group by group until they fit ``room`` characters."""
-    from .llm import REPAIR_MARGIN
-
     for _ in range(4):
         if len(_join_notes(labelled)) <= room:
             return labelled
@@ -200,8 +196,6 @@ def _join_notes(labelled: Sequence[tuple[str, str]]) -> str:
 def _plan(
     session: Session, document: Document, notes: list[str], values: dict[str, Any]
 ) -> tuple[str, list[Planned]]:
-    from .llm import REPAIR_MARGIN
-
     count = len(notes)
     least, most = min(count, 3), max(min(count, 3), min(count, 8))
     fields = {**values, "parts": count, "least": least, "most": most}
@@ -256,8 +250,6 @@ def parse_outline(answer: str, parts: int) -> tuple[str, list[Planned]]:
 
 
 def _draft(session: Session, title: str, plan: list[Planned], notes: list[str]) -> Script:
-    from .llm import REPAIR_MARGIN
-
     total = sum(len(n) for n in notes) or 1
     outline = "\n".join(f"{i}. {c.title[:100]}" for i, c in enumerate(plan, 1))
     scripts: list[Script] = []
@@ -318,8 +310,6 @@ def _marked(script: Script, title: str) -> Script:
 
 def join_scripts(parts: Sequence[Script], title: str, session: Session) -> Script:
     """Concatenate chapter scripts (chapter marks shifted) and validate the whole."""
-    from .llm import UnusableAnswer
-
     turns: list[Any] = []
     chapters: list[Chapter] = []
     for part in parts:

@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
 
-from podcast.errors import InputError
-from podcast.models import Chapter, Document, Script, Section, Speaker, Turn
-from podcast.options import option
-from podcast.stage import StageContext
+from podcast import Chapter, Document, InputError, Script, Section, Speaker, StageContext, Turn, option
 
 from .base import ReportingWriter
 from .extract import document_terms, key_sentences, key_sentences_within, split_sentences, top_term
@@ -54,6 +51,7 @@ class OfflineWriter(ReportingWriter):
     name: ClassVar[str] = "offline"
     version: ClassVar[str] = "3"
     Options: ClassVar[type] = OfflineOptions
+    rank: ClassVar[int] = 10  # ``auto``'s fallback: always available
 
     def write(
         self, document: Document, language: str, speakers: tuple[Speaker, ...], ctx: StageContext

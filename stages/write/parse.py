@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podcast.models import Chapter, Script, Speaker, Turn
+from podcast import Chapter, Script, Speaker, Turn
 
 __all__ = [
     "SCRIPT_SCHEMA",

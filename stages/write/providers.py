@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from podcast.errors import ConfigError
+from podcast import ConfigError
 
 __all__ = [
     "GEMINI",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podcast.models import Chapter, Document, Script
+from podcast import Chapter, Document, Script
 
 from .length import script_units
+from .llmbase import REPAIR_MARGIN
 from .longdoc import join_scripts
 
 if TYPE_CHECKING:
-    from .llm import Session
+    from .session import Session
 
 __all__ = ["resize_script"]
 
@@ -23,8 +24,6 @@ __all__ = ["resize_script"]
 def resize_script(session: Session, script: Script, document: Document) -> Script:
     """One extend/shorten pass towards the target, window by window when the script is
     longer than one prompt; source material is offered when growing and it fits."""
-    from .llm import REPAIR_MARGIN
-
     ratio = session.target / max(script_units(script), 1)
     direction = session.book.phrase("longer" if ratio > 1 else "shorter")
     empty = {

@@ -36,7 +36,8 @@ def test_plugins_json_lists_builtin_stages(run_cli):
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     stages = {s for p in payload["plugins"] if p["builtin"] for s in p["stages"]}
-    assert {"write.offline", "write.auto", "synthesize.espeak", "synthesize.auto"} <= stages
+    assert {"write.offline", "synthesize.espeak"} <= stages
+    assert not {"write.auto", "synthesize.auto"} & stages  # auto is the selection policy, not a stage
     assert all(p["version"] and p["hooks"] for p in payload["plugins"])
 
 

@@ -103,3 +103,27 @@ def test_an_installed_plugins_profile_is_selectable_in_a_real_run(tmp_path, run_
     assert normalized and all(line == line.upper() for line in normalized if line.startswith("["))
     refused = run_cli(str(DOC), "-l", "en", "-o", str(tmp_path / "out2"), "--set", "normalize.standard.profile=shout")
     assert refused.returncode == 2 and "unknown normalization profile 'shout'" in refused.stderr
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def stage_started(self, stage, episode):
+        self.events.append(("started", stage.kind, stage.name))
+
+    @hookimpl
+    def stage_finished(self, stage, episode, elapsed, cached):
+        self.events.append(("finished", stage.kind, stage.name))
+
+
+def test_ingest_is_an_ordinary_stage_with_lifecycle_hooks(podcast_plugins, tmp_path):
+    recorder = Recorder()
+    podcast_plugins.register(recorder, "recorder")
+    config = load_config(None, env={}, overrides={"output": tmp_path})
+    episode = make_episode([str(DOC)], config, podcast_plugins, until="write")
+    assert recorder.events[:2] == [("started", "ingest", "text"), ("finished", "ingest", "text")]
+    record = episode.records[0]
+    assert (record.kind, record.name, record.cached) == ("ingest", "text", False)
+    assert record.details["document"] == episode.document.hash

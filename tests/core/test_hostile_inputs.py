@@ -155,6 +155,7 @@ def _run(case: Case, folder: Path, values: dict[str, str]) -> subprocess.Complet
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # dozens of real processes; a loaded 2-core machine is slow
 def test_every_user_input_error_has_its_exit_code_and_one_line(tmp_path, servers):
     _files(tmp_path)
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -171,3 +172,30 @@ def test_every_user_input_error_has_its_exit_code_and_one_line(tmp_path, servers
     assert not failures, f"{len(failures)} of {len(CASES)} cases failed:\n" + "\n".join(failures)
     assert not list((tmp_path / "ingest-only").rglob("*.mp3"))
     assert list((tmp_path / "ingest-only").rglob("document.md"))
+
+
+@pytest.fixture
+def full_disk(tmp_path) -> Iterator[Path]:
+    """A 256 KiB tmpfs (needs root and mount; skipped elsewhere)."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root): " + mounted.stderr.decode().strip()[:100])
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_full_disk_is_exit_7_naming_the_file_and_the_cause(tmp_path, full_disk):
+    _files(tmp_path)
+    proc = subprocess.run(
+        [*console_script(), str(tmp_path / "article.md"), "-l", "en", "-o", str(full_disk / "out")],
+        cwd=tmp_path, env=clean_env(), capture_output=True, timeout=WAIT * 2,
+    )
+    stderr = proc.stderr.decode()
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == EXIT_OUTPUT, stderr
+    assert len(errors) == 1 and str(full_disk) in errors[0] and "disk is full" in errors[0], stderr
+    assert "Traceback" not in stderr

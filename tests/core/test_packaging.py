@@ -68,7 +68,9 @@ def test_example_plugin_installs_and_runs(tmp_path, run_cli):
     assert [s["kind"] for s in summary["stages"]] == ["ingest", "write", "signoff", "normalize", "synthesize", "master"]
     assert Path(summary["audio"]).stat().st_size > 10_000
     # Without the plugin the same config is refused before anything runs.
-    refused = run_cli(str(EXAMPLES / "solar-sails.md"), "-o", str(tmp_path / "out2"), "--config", str(EXAMPLES / "podcast-signoff.toml"))
+    # (CI also installs the example plugin into the test environment: block it here.)
+    without = clean_env(PODCAST_GEN_DISABLE_PLUGINS="signoff")
+    refused = run_cli(str(EXAMPLES / "solar-sails.md"), "-o", str(tmp_path / "out2"), "--config", str(EXAMPLES / "podcast-signoff.toml"), env=without)
     assert refused.returncode == 2 and "signoff" in refused.stderr
     assert not (tmp_path / "out2").exists()
 

@@ -93,6 +93,7 @@ def _same_episode(reference: Path, resumed: Path, note: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # dozens of real processes; a loaded 2-core machine is slow
 def test_ctrl_c_during_synthesis_exits_130_and_the_next_run_resumes_exactly(tmp_path):
     source = _source(tmp_path)
     reference = _clean_run(source, tmp_path / "clean")
@@ -113,6 +114,7 @@ def test_ctrl_c_during_synthesis_exits_130_and_the_next_run_resumes_exactly(tmp_
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # dozens of real processes; a loaded 2-core machine is slow
 def test_runs_killed_at_random_points_resume_to_the_uninterrupted_episode(tmp_path):
     seed = int(os.environ.get("KILL_SEED", time.time_ns() % 1_000_000))
     draw = random.Random(seed)

@@ -53,3 +53,16 @@ def test_a_writer_rerun_keeps_the_edit_unless_rewrite(tmp_path, run_cli):
 
     summary, stages, _ = _run(run_cli, out, "--minutes", "3")
     assert stages["write"]["cached"] is True and not any("kept your edited" in w for w in summary["warnings"])
+
+
+def test_synth_leaves_nothing_but_its_output_behind(tmp_path, run_cli):
+    from tests.conftest import clean_env
+
+    work = tmp_path / "here"
+    work.mkdir()
+    (work / "talk.txt").write_text("[S1]Hello there.\n[S2]Hi, nice to meet you.\n", encoding="utf-8")
+    env = clean_env(PODCAST_GEN_CACHE=str(tmp_path / "cache"))
+    proc = run_cli("synth", "talk.txt", "-o", "talk.wav", "--synth", "espeak", "--json", cwd=work, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["talk.txt", "talk.wav"]
+    assert Path(json.loads(proc.stdout)["episode_dir"]).parent == tmp_path / "cache" / "synth"

@@ -32,7 +32,7 @@ from podcast import (
 from podcast.plugins import Plugins
 from podcast.stages.synthesize.espeak import EspeakEngine
 from podcast.testing import check_engine, reference_voice, run_engine
-from tests.conftest import clean_env
+from tests.conftest import clean_env, install_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 16000
@@ -107,16 +107,6 @@ def test_bad_engine_registration_names_the_plugin(cls: type, message: str) -> No
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
 
 
-def _install_fake_plugin(site: Path, name: str, source: str) -> Path:
-    """A real installed distribution (dist-info with a podcast_gen entry point) in ``site``."""
-    dist = site / f"{name}-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(f"[podcast_gen]\n{name} = {name}_mod\n")
-    (site / f"{name}_mod.py").write_text(source)
-    return site
-
-
 def test_an_installed_nameless_engine_fails_at_load_with_one_line(tmp_path: Path) -> None:
     source = (
         "from podcast import hookimpl, TurnEngine, Capabilities\n"
@@ -126,7 +116,7 @@ def test_an_installed_nameless_engine_fails_at_load_with_one_line(tmp_path: Path
         "@hookimpl\n"
         "def register_synthesizers(register): register(Quiet)\n"
     )
-    site = _install_fake_plugin(tmp_path / "site", "quietplug", source)
+    site = install_plugin(tmp_path / "site", "quietplug", source)
     script = [sys.executable, "-m", "podcast", "plugins"]
     proc = subprocess.run(script, capture_output=True, text=True, env=clean_env(PYTHONPATH=str(site)), cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr

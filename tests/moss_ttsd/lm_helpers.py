@@ -1,6 +1,8 @@
-"""Test-only helpers for the MOSS-TTSD LM tests: the fixture tokenizer stub."""
+"""Test-only helpers for the MOSS-TTSD LM tests: the fixture tokenizer stub and the reference normalizer."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class StubTokenizer:
@@ -27,3 +29,16 @@ class StubTokenizer:
             ids.append(code if code < self.pad_token_id else code % self.pad_token_id)
             i += 1
         return ids
+
+
+def reference_normalizer(version: str = "v0.7") -> Any:
+    """The reference ``normalize_text`` of ``version`` ("v0.5" or "v0.7"), as parity tests
+    inject it into the runtime (the pipeline normalizes in its own stage instead)."""
+    from functools import partial
+
+    from podcast.stages.normalize import moss
+
+    rules = {"v0.5": moss.MOSS_V0_5, "v0.7": moss.MOSS_V0_7}.get(version)
+    if rules is None:
+        raise ValueError(f"MOSS-TTSD version must be v0.5 or v0.7, got {version!r}")
+    return partial(moss.moss_normalize, rules=rules)

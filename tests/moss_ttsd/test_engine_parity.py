@@ -22,7 +22,7 @@ from .engine_helpers import (  # noqa: F401
     prompt_length,
     test_wav,
 )
-from .lm_helpers import StubTokenizer
+from .lm_helpers import StubTokenizer, reference_normalizer
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def runtime(tiny_lm: Any, engine_codec: Any, lm_meta: dict) -> Runtime:
     set_attention(tiny_lm, "eager")
     # The fixture ids come from the stub tokenizer; it is injected here, never through options.
     return Runtime(
-        tiny_lm, engine_codec, StubTokenizer(lm_meta["stub_tokenizer"]), "v0.7", normalize=True
+        tiny_lm, engine_codec, StubTokenizer(lm_meta["stub_tokenizer"]), "v0.7", normalizer=reference_normalizer("v0.7")
     )
 
 

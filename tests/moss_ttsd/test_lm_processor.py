@@ -9,7 +9,7 @@ import pytest
 
 from podcast.stages.synthesize.moss_ttsd import processor as P
 
-from .lm_helpers import StubTokenizer
+from .lm_helpers import StubTokenizer, reference_normalizer
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +80,9 @@ def test_valid_prefix_and_last_frame() -> None:
 
 
 def test_reference_normalizer_hook(lm_meta: dict) -> None:
-    normalize = P.reference_normalizer("v0.7")
+    normalize = reference_normalizer("v0.7")
     for item in lm_meta["items"]:
         assert P.dialogue_text(item["prompt_text"], item["text"], normalize) == item["final_text"]
-    assert P.reference_normalizer("v0.5")("[S1]是啊！") == "[S1]是啊。"
+    assert reference_normalizer("v0.5")("[S1]是啊！") == "[S1]是啊。"
     with pytest.raises(ValueError):
-        P.reference_normalizer("v1.0")
+        reference_normalizer("v1.0")

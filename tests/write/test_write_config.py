@@ -7,7 +7,8 @@ import pytest
 from podcast.api import make_episode
 from podcast.config import Config, load_config
 from podcast.errors import ConfigError
-from podcast.stages.write import AutoWriter
+from podcast.plugins import Plugins
+from podcast.selection import choose
 from podcast.stages.write.prompting import PURPOSES, PromptBook
 
 from .llm_cooperative import script_json
@@ -16,16 +17,21 @@ from .write_helpers import KEY
 
 def test_auto_picks_by_configured_key():
     config = Config()
-    assert AutoWriter.resolve(None, config, {"OPENAI_API_KEY": "k"}) == ("openai", None)
-    assert AutoWriter.resolve(None, config, {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}) == (
+    plugins = Plugins().load(env={"PODCAST_GEN_PLUGINS": ""})
+
+    def resolve(config, env):  # ``--writer auto`` is the selection policy, not a stage
+        return choose("write", plugins, config, env)
+
+    assert resolve(config, {"OPENAI_API_KEY": "k"}) == ("openai", None)
+    assert resolve(config, {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}) == (
         "openai",
         None,
     )
-    assert AutoWriter.resolve(None, config, {"GEMINI_API_KEY": "k"}) == ("gemini", None)
-    name, note = AutoWriter.resolve(None, config, {})
+    assert resolve(config, {"GEMINI_API_KEY": "k"}) == ("gemini", None)
+    name, note = resolve(config, {})
     assert name == "offline" and "no LLM key" in note
     configured = load_config(None, sets=["write.gemini.api_key_file=/tmp/k"], env={})
-    assert AutoWriter.resolve(None, configured, {})[0] == "gemini"
+    assert resolve(configured, {})[0] == "gemini"
 
 
 def test_every_prompt_fills_in_both_languages():
@@ -58,7 +64,7 @@ def test_rerun_reuses_the_script_and_a_changed_prompt_rewrites_it(llm, tmp_path,
 
     def run(**overrides):
         config = load_config(
-            None, overrides={"minutes": 0, "output": tmp_path / "out", **overrides}, env={}
+            None, overrides={"minutes": 0.267, "output": tmp_path / "out", **overrides}, env={}
         )
         config = type(config)(
             **{**{f: getattr(config, f) for f in config.__slots__}, "order": ("ingest", "write")}

@@ -109,7 +109,7 @@ class ZipVoiceDialog(nn.Module):
         """Feature channels of the generated mel: 100 (mono) or 200 (left ‖ right)."""
         return self.cfg.feat_dim * (2 if self.cfg.stereo else 1)
 
-    def encode_text(self, tokens: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
+    def encode_text(self, tokens: Sequence[Sequence[int]], trace: SampleTrace | None = None) -> tuple[Tensor, Tensor]:
         """Token rows -> (text embeddings [B, S, feat_dim], token counts [B]).
 
         Every row gets one extra pad and rows are right-padded to the longest, as the reference
@@ -122,6 +122,8 @@ class ZipVoiceDialog(nn.Module):
         lengths = torch.tensor([len(row) for row in tokens], dtype=torch.int64, device=device)
         mask = torch.arange(width, device=device)[None, :] >= lengths[:, None]
         encoded = self.text_encoder(self.embed(padded), None, mask)
+        if trace is not None:
+            trace.record(text_encoder_out=encoded)
         return self._add_speakers(encoded, padded), lengths
 
     def _add_speakers(self, encoded: Tensor, padded: Tensor) -> Tensor:
@@ -160,7 +162,7 @@ class ZipVoiceDialog(nn.Module):
         device = self.embed.weight.device
         batch = len(tokens)
         cat_tokens = [list(prompt_tokens) + list(row) for row in tokens]
-        embed, cat_lens = self.encode_text(cat_tokens)
+        embed, cat_lens = self.encode_text(cat_tokens, trace)
         frames_prompt = torch.full((batch,), prompt_features.shape[0], device=device)
         n_prompt = torch.full((batch,), len(prompt_tokens), dtype=torch.int64, device=device)
         n_text = torch.tensor([len(row) for row in tokens], dtype=torch.int64, device=device)
@@ -247,9 +249,9 @@ class ZipVoiceDialog(nn.Module):
 class SampleTrace:
     """Collects the sampler's intermediates (for parity tests and debugging)."""
 
-    def __init__(self, decoder_steps: Sequence[int] = ()) -> None:
+    def __init__(self, decoder_steps: Sequence[int] | None = None) -> None:
         self.values: dict[str, Tensor] = {}
-        self.decoder_steps = set(decoder_steps)
+        self.decoder_steps = None if decoder_steps is None else set(decoder_steps)
 
     def record(self, **values: Tensor) -> None:
         for key, value in values.items():
@@ -260,7 +262,7 @@ class SampleTrace:
 
     def on_decoder(self, step: int, t: Tensor, out: Tensor) -> None:
         self.values[f"s{step}_t"] = t.detach().clone()
-        if step in self.decoder_steps:
+        if self.decoder_steps is None or step in self.decoder_steps:
             self.values[f"s{step}_fm_out"] = out.detach().clone()
 
 

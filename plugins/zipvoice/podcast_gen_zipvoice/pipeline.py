@@ -207,13 +207,28 @@ class DialogSynthesizer:
         chunk_ids = [self.tokenizer.ids(c) for c in chunks]
         prompt_ids = self.tokenizer.ids(prompt_tokens)
         batches, order = batch_chunks(chunk_ids, settings.max_duration, prompt_seconds, token_seconds)
-        self._keep(chunk_max_tokens=max_tokens, chunked_tokens_str=chunks, chunked_index=order)
+        self._keep(
+            text_punct=_with_end_punctuation(text),
+            prompt_text_punct=_with_end_punctuation(prompt_text),
+            chunk_max_tokens=max_tokens,
+            chunked_tokens_str=chunks,
+            chunked_index=order,
+            batches=batches,
+            batchify_args={"prompt_duration": prompt_seconds, "token_duration": token_seconds},
+        )
         features = torch.from_numpy(prompt.features).to(self.device)
         draw = noise or (lambda _k, shape: torch.randn(shape))
         wavs: list[np.ndarray] = []
         with torch.inference_mode():
             for k, batch in enumerate(batches):
-                trace = SampleTrace(decoder_steps=(0, settings.num_step - 1)) if self.trace is not None else None
+                trace = SampleTrace() if self.trace is not None else None
+                self._keep(**{
+                    f"b{k}_tokens": batch,
+                    f"b{k}_prompt_tokens": [prompt_ids] * len(batch),
+                    f"b{k}_cat_tokens": [prompt_ids + row for row in batch],
+                    f"b{k}_tokens_padded_len": max(len(prompt_ids) + len(row) for row in batch) + 1,
+                    f"b{k}_prompt_features_lens": [features.shape[0]] * len(batch),
+                })  # fmt: skip
                 pred, lens = self.model.sample(
                     batch,
                     prompt_ids,

@@ -19,9 +19,8 @@ This module imports no heavy package: torch is loaded in :meth:`MossTTSDEngine.l
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from podcast import (
@@ -31,6 +30,7 @@ from podcast import (
     Capabilities,
     DialogueEngine,
     DialogueOptions,
+    MissingModelError,
     Script,
     SynthesisError,
     Voice,
@@ -91,7 +91,6 @@ class MossTTSDOptions(DialogueOptions):
     silence_pad: float = option(
         0.1, "seconds of silence after the prompt audio (stops prompt-continuation artefacts)"
     )
-    normalize: bool = option(True, "apply the reference normalize_text to transcript + script")
     max_new_tokens: int = option(
         0, "cap on generated frames per block (12.5/s); 0 = twice the block's estimated length"
     )
@@ -128,7 +127,7 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
             needs_reference=version == "v0.7",
             max_seconds_per_call=self._max_seconds(),
             streaming=True,
-            device=self._resolved_device(),
+            device=self._resolved_device() if self._has_weights() else self.options.device,
             licence="Apache-2.0",
             commercial_ok=True,
             normalizer=f"moss-{version}",
@@ -139,8 +138,6 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
     def unavailable(cls, options: Any) -> str | None:
         # Cheapest first: looking for weights costs a few stat calls, importing torch seconds.
         import importlib.util
-
-        from podcast.errors import MissingModelError
 
         from .files import find_model_files
 
@@ -195,7 +192,6 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
             device=self._resolved_device(),
             dtype=o.dtype,
             attention=o.attention,
-            normalize=o.normalize,
         )
 
     def close(self) -> None:
@@ -336,8 +332,6 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
         if self._sample_rate is None and self._version() == "v1.0":
             self._sample_rate = DEFAULT_RATE["v1.0"]
         if self._sample_rate is None:
-            from podcast.errors import MissingModelError
-
             from .files import codec_sample_rate
 
             try:
@@ -373,7 +367,7 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
         limit = TRAINED_SECONDS[self._version()] - self._prompt_seconds()
         if o.max_new_tokens:
             limit = min(limit, o.max_new_tokens / FRAME_RATE)
-        memory = self._memory() if self._device_is_cuda() else None
+        memory = self._memory() if self._has_weights() and self._device_is_cuda() else None
         if memory is not None:
             model, free = memory
             # The static KV cache holds prompt + 2 x block + 10 s of margin (see _generation).
@@ -384,6 +378,15 @@ class MossTTSDEngine(DialogueEngine[MossTTSDOptions]):
             )
             limit = min(limit, fits / 2)
         return max(limit, 1.0)
+
+    def _has_weights(self) -> bool:
+        """Whether the weights are there (without them there is no memory to plan, and
+        ``capabilities()`` stays cheap: no torch import)."""
+        try:
+            self._model_files()
+        except MissingModelError:
+            return False
+        return True
 
     def _device_is_cuda(self) -> bool:
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from podcast.errors import MissingModelError
+from podcast import MissingModelError
 
 from .config import MossTTSDConfig, load_config
 from .model import MossTTSDLM, build_lm, reset_rotary, set_attention

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from podcast.hookspecs import hookimpl
+from podcast import hookimpl
 
 from .engine import MossTTSDEngine
 

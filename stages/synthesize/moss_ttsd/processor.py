@@ -148,18 +148,3 @@ def valid_prefix(frames: np.ndarray, codebook_size: int = SPEECH_PAD) -> int:
     """Length of the longest prefix whose codes all lie in ``[0, codebook_size)``."""
     bad = np.nonzero(((frames < 0) | (frames >= codebook_size)).any(axis=1))[0]
     return int(bad[0]) if len(bad) else len(frames)
-
-
-def reference_normalizer(version: str = "v0.7") -> Callable[[str], str]:
-    """The reference ``normalize_text`` of ``version`` ("v0.5" or "v0.7").
-
-    Delegates to ``podcast.stages.normalize.moss`` (one place to swap the implementation).
-    """
-    from functools import partial
-
-    from podcast.stages.normalize import moss
-
-    rules = {"v0.5": moss.MOSS_V0_5, "v0.7": moss.MOSS_V0_7}.get(version)
-    if rules is None:
-        raise ValueError(f"MOSS-TTSD version must be v0.5 or v0.7, got {version!r}")
-    return partial(moss.moss_normalize, rules=rules)

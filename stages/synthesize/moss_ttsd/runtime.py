@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from podcast.errors import MissingModelError, SynthesisError
+from podcast import MissingModelError, SynthesisError
 
 from .generate import Decoder, GenerationConfig, GenerationResult
-from .processor import build_prompt, delay, dialogue_text, left_pad, reference_normalizer
+from .processor import build_prompt, delay, dialogue_text, left_pad
 from .voices import PromptAudio, Reference
 
 __all__ = ["Runtime", "load_runtime"]
@@ -47,15 +47,15 @@ class Runtime:
     codec: Any
     tokenizer: Any
     version: str = "v0.7"
-    normalize: bool = True
+    #: Applied to prompt transcript + script before tokenizing; ``None`` in the pipeline, which
+    #: hands over text already normalized with the profile the engine declares (parity tests
+    #: inject the reference ``normalize_text`` here).
+    normalizer: Callable[[str], str] | None = None
     decoder: Decoder = field(init=False)
     _reference_codes: dict[str, torch.Tensor] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.decoder = Decoder(self.lm)
-        self._normalizer: Callable[[str], str] | None = (
-            reference_normalizer(self.version) if self.normalize else None
-        )
 
     @property
     def sample_rate(self) -> int:
@@ -75,7 +75,7 @@ class Runtime:
     def prompt_rows(self, prompt: PromptAudio, script: str) -> np.ndarray:
         """Delayed token grid ``[rows + 7, 8]`` of one item: template with the (normalized)
         prompt transcript + ``script``, followed by the prompt audio's codes."""
-        text = dialogue_text(prompt.text, script, self._normalizer)
+        text = dialogue_text(prompt.text, script, self.normalizer)
         codes = (
             self.encode(prompt.audio)
             if prompt.audio.shape[0] >= self.codec.cfg.encoder_downsample_rate
@@ -134,7 +134,6 @@ def load_runtime(
     device: str,
     dtype: str,
     attention: str,
-    normalize: bool = True,
 ) -> Runtime:
     """Load LM, tokenizer and codec from local folders (offline, no remote code)."""
     from .loading import load_lm, load_tokenizer, parse_dtype
@@ -146,4 +145,4 @@ def load_runtime(
     tokenizer = load_tokenizer(model_dir)
     _check_tokenizer(tokenizer, model_dir)
     codec = load_codec(codec_dir, device=device, dtype=torch_dtype)
-    return Runtime(lm, codec, tokenizer, version, normalize)
+    return Runtime(lm, codec, tokenizer, version)

@@ -22,13 +22,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from podcast.errors import InputError, SynthesisError
-from podcast.models import Turn, Voice
+from podcast import InputError, SynthesisError, Turn, Voice
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from podcast.synthesis import Prompt
+    from podcast import Prompt
 
 __all__ = ["PromptAudio", "Reference", "block_prompt", "load_reference", "tagged"]
 

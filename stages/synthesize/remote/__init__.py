@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from podcast.hookspecs import hookimpl
+from podcast import hookimpl
 
 from .openai_speech import OpenAISpeechEngine
 from .sglang import SglangEngine

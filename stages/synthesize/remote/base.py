@@ -10,9 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from podcast.errors import SynthesisError, UpstreamError
-from podcast.models import content_hash
-from podcast.options import option
+from podcast import SynthesisError, UpstreamError, content_hash, option
 
 from .http import check_url, join_url, request
 from .pool import PoolSettings, ServerPool

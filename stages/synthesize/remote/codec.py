@@ -107,7 +107,7 @@ class ReferenceCache:
 
 def _load_mono(path: Path, rate: int) -> np.ndarray:
     from podcast.audio import read_audio, resample, to_mono
-    from podcast.errors import InputError
+    from podcast import InputError
 
     try:
         samples, source_rate = read_audio(path)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from podcast.errors import ConfigError, UpstreamError
+from podcast import ConfigError, UpstreamError
 
 __all__ = ["Response", "TransientError", "check_url", "join_url", "post_json", "request"]
 

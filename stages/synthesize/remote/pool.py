@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from podcast.errors import UpstreamError
+from podcast import UpstreamError
 
 from .http import TransientError
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from podcast.errors import ConfigError
+from podcast import ConfigError
 
 __all__ = [
     "AdapterConfig",

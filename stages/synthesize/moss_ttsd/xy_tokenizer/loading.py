@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from podcast.errors import ConfigError, MissingModelError
+from podcast import ConfigError, MissingModelError
 
 from .config import CodecConfig, load_config_file, parse_generator_params
 from .presets import PRESETS, preset_config

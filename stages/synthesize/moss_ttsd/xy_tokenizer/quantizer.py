@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from podcast.errors import SynthesisError
+from podcast import SynthesisError
 
 from .config import QuantizerConfig
 

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from podcast.cli.params import ConfigFile, Language, Minutes, Private, Rewrite, Sets, Sources, StageSel, Writer, build_config
+from .params import ConfigFile, Language, Minutes, Private, Rewrite, Sets, Sources, StageSel, Writer, build_config
 
-__all__ = ["register", "script"]
+__all__ = ["script"]
 
 OutFile = Annotated[
     Path | None,
@@ -25,14 +25,6 @@ Prompts = Annotated[
         "--prompts-dir", help="Folder with your own prompt templates (write/<purpose>.<lang>.md)."
     ),
 ]
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``script`` command to ``app``."""
-    app.command(
-        "script",
-        help="Write the [S1]/[S2] script for SOURCE… (no audio); edit it and pass it back as the source.",
-    )(script)
 
 
 def script(
@@ -48,12 +40,12 @@ def script(
     allow_private_urls: Private = False,
     rewrite: Rewrite = False,
 ) -> None:
-    from podcast.api import make_episode
-    from podcast.cli.reporter import reporting
-    from podcast.plugins import get_plugins
-    from podcast.errors import OutputError
-    from podcast.runfiles import atomic_write_text
-    from podcast.writing import SCRIPT_FILE
+    from ..api import make_episode
+    from ..errors import OutputError
+    from ..plugins import get_plugins
+    from ..runfiles import atomic_write_text
+    from ..writing import SCRIPT_FILE
+    from .reporter import reporting
 
     overrides = {
         "language": language,

@@ -47,8 +47,8 @@ def master(
     """Master an audio file to podcast loudness and print the report."""
     import json
 
-    from .options import MasterOptions
-    from .produce import master_file
+    from ..stages.master.options import MasterOptions
+    from ..stages.master.produce import master_file
 
     result = master_file(source, output, MasterOptions(lufs=lufs, true_peak=true_peak, mono=mono))
     report = result.report
