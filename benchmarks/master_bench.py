@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -195,12 +196,14 @@ def main() -> None:
         del audio
         where = f"cores {args.cores}" if args.cores else f"all {os.cpu_count()} cores"
         print(f"input: {args.minutes:g} min mono at {RATE} Hz, {len(turns)} turns, {where}")
-        for _ in range(args.repeat):  # interleaved, so both sides see the same load
+        for run in range(args.repeat):  # interleaved, so both sides see the same load
             for mode in modes:
                 ours[mode].append(run_child(wav, turns_file, mode == "mono", args.cores))
             seconds = loudnorm_seconds(wav, args.cores, mp3_kbps=128)
             if seconds is not None:
                 baseline.append(seconds)
+            mine = ", ".join(f"{m} {ours[m][-1]['seconds']:.2f} s" for m in modes)
+            print(f"run {run + 1}: {mine}; loudnorm + LAME {seconds or math.nan:.2f} s", flush=True)
         wav.unlink()
         long = long_master(args.hours, Path(folder), args.cores) if args.hours else None
     for mode, runs in ours.items():

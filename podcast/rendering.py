@@ -25,9 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+from .casting import Cast, alternatives, cast_speakers, split_engine
 from .errors import SynthesisError
 from .kit.spans import estimate_seconds, proportional_spans
 from .models import Clip, Episode, Rendering, Script, Turn, Voice, content_hash
+from .options import build_options
 from .stage import Stage, StageContext
 from .synthesis import (
     Audio,
@@ -38,7 +40,6 @@ from .synthesis import (
     Engine,
     EngineContext,
     Prompt,
-    TurnEngine,
 )
 
 __all__ = ["Renderer", "SynthesisStage", "engine_context", "pack_blocks", "stage_for_engine"]
@@ -81,37 +82,52 @@ class Renderer:
     synthesized: int = 0
     loaded: bool = False
     voices: dict[str, Voice] = field(default_factory=dict)
+    engines: dict[str, Engine] = field(default_factory=dict)  # speaker → another turn engine (casting)
     _position: tuple[int, int, str] = (0, 0, "")
+    _loaded: set[int] = field(default_factory=set)
 
     def render(self) -> list[Clip]:
         """Every clip of the script, in order (cached ones reused)."""
-        self.engine.context = replace(self.engine.context, report=self._report_inside)
+        for engine in {id(e): e for e in (self.engine, *self.engines.values())}.values():
+            engine.context = replace(engine.context, report=self._report_inside)
         caps = self.engine.capabilities()
-        self.rate = caps.sample_rate
+        self.rate = max([caps.sample_rate, *(e.capabilities().sample_rate for e in self.engines.values())])
         if isinstance(self.engine, DialogueEngine):
             return self._render_blocks(caps)
         return self._render_turns()
 
-    def _ensure_loaded(self) -> None:
-        if not self.loaded:
-            self.engine.load()
+    def _ensure_loaded(self, engine: Engine | None = None) -> None:
+        engine = engine or self.engine
+        if id(engine) not in self._loaded:
+            engine.load()
+            self._loaded.add(id(engine))
             self.loaded = True
 
     def _clip_path(self, key: str) -> Any:
         return self.run_dir / "clips" / f"{key[:24]}.wav"
 
     def _render_turns(self) -> list[Clip]:
-        settings, language, turns = self.engine.settings_key(), self.script.language, self.script.turns
-        keys = [content_hash(settings, self.voices[t.speaker].key, language, t.speaker, t.text) for t in turns]
+        """One clip per turn, each by its speaker's engine (keyed by that engine's settings);
+        the missing clips of each engine go to it in one batch."""
+        language, turns = self.script.language, self.script.turns
+        engines = [self.engines.get(t.speaker, self.engine) for t in turns]
+        settings = {id(e): e.settings_key() for e in engines}
+        keys = [
+            content_hash(settings[id(e)], self.voices[t.speaker].key, language, t.speaker, t.text)
+            for t, e in zip(turns, engines, strict=True)
+        ]
         missing = [i for i, key in enumerate(keys) if not self._clip_path(key).exists()]
-        self._report(len(turns) - len(missing), len(turns), "turn")
-        if missing:
-            self._ensure_loaded()
-            engine: TurnEngine = self.engine  # type: ignore[assignment]
-            jobs = [(turns[i], self.voices[turns[i].speaker]) for i in missing]
-            for done, (position, audio) in enumerate(engine.synthesize_turns(jobs, language), 1):
-                self._write(self._clip_path(keys[missing[position]]), audio)
-                self._report(len(turns) - len(missing) + done, len(turns), "turn")
+        done = len(turns) - len(missing)
+        self._report(done, len(turns), "turn")
+        for engine in {id(engines[i]): engines[i] for i in missing}.values():
+            group = [i for i in missing if engines[i] is engine]
+            self._ensure_loaded(engine)
+            jobs = [(turns[i], self.voices[turns[i].speaker]) for i in group]
+            rate = engine.capabilities().sample_rate
+            for position, audio in engine.synthesize_turns(jobs, language):  # type: ignore[attr-defined]
+                self._write(self._clip_path(keys[group[position]]), audio, rate, engine.name)
+                done += 1
+                self._report(done, len(turns), "turn")
         return [self._clip(self._clip_path(key), (i,), None, key) for i, key in enumerate(keys)]
 
     def _report(self, done: int, total: int, what: str) -> None:
@@ -195,24 +211,27 @@ class Renderer:
         atomic_write_text(path.with_suffix(".json"), json.dumps([list(s) for s in spans]))
         return self._clip(path, block.turn_ids, spans, key), audio
 
-    def _write(self, path: Any, audio: Audio) -> Audio:
+    def _write(self, path: Any, audio: Audio, rate: int | None = None, engine: str | None = None) -> Audio:
+        """Write ``audio`` at ``rate`` (default: the rendering's rate); a cast engine's clips
+        keep that engine's own rate, so a cached clip never depends on who else speaks."""
         import numpy as np
 
         from .audio import as_channels, resample, write_audio
 
+        rate = rate or self.rate
         samples = as_channels(audio.samples)
         if not np.all(np.isfinite(samples)) or samples.shape[-1] == 0:
-            raise SynthesisError(f"{self.engine.name} produced empty or invalid audio")
-        samples = resample(samples, audio.sample_rate, self.rate)
-        write_audio(path, samples, self.rate)
+            raise SynthesisError(f"{engine or self.engine.name} produced empty or invalid audio")
+        samples = resample(samples, audio.sample_rate, rate)
+        write_audio(path, samples, rate)
         self.synthesized += 1
-        return Audio(samples, self.rate)
+        return Audio(samples, rate)
 
     def _clip(self, path: Any, ids: tuple[int, ...], spans: Any, key: str) -> Clip:
         import soundfile as sf
 
-        duration = sf.info(str(path)).duration
-        return Clip(path, self.rate, ids, tuple(spans) if spans else ((0.0, duration),), key)
+        info = sf.info(str(path))
+        return Clip(path, int(info.samplerate), ids, tuple(spans) if spans else ((0.0, info.duration),), key)
 
 
 def _read_clip(clip: Clip) -> Audio:
@@ -293,10 +312,15 @@ class SynthesisStage(Stage):
         if caps.needs_reference:
             hosts = list(ctx.config.voices().items())[:2]
             _require_references(self.name, [sid for sid, voice in hosts if voice.ref_audio is None])
+        if language is not None:
+            cast_speakers(self.engine, ctx.config.voices(), language, _engine_lookup(ctx))
 
     def cache_salt(self, ctx: StageContext) -> str:
-        """The configured voices (their sound: preset, reference bytes and transcript)."""
-        return content_hash(*(f"{sid}={_sound_of(voice)}" for sid, voice in ctx.config.voices().items()))
+        """The configured voices (their sound: preset, reference bytes and transcript) and the
+        settings of every other engine a voice may cast a speaker to."""
+        voices = ctx.config.voices()
+        others = [f"{e.name}={e.settings_key()}" for e in _cast_candidates(self.engine, voices, _engine_lookup(ctx))]
+        return content_hash(*(f"{sid}={_sound_of(voice)}" for sid, voice in voices.items()), *others)
 
     def run(self, episode: Episode, ctx: StageContext) -> Episode:
         script = episode.normalized or episode.script
@@ -308,32 +332,41 @@ class SynthesisStage(Stage):
             # The turns were normalized once, with the profile the engine declares; its
             # reference transcripts get the same treatment here (engines never normalize).
             voices = _normalized_voices(voices, ctx.plugins.profile(ctx.normalizer), script.language)
-        self._check(script, voices)
-        renderer = Renderer(self.engine, script, ctx.require_run_dir(), ctx, voices=voices)
+        cast = cast_speakers(self.engine, voices, script.language, _engine_lookup(ctx))
+        self._check(script, cast)
+        ctx.log.debug("voices: %s", cast.describe() or "each engine's own")
+        others = {s: e for s, e in cast.engines.items() if e is not self.engine}
+        renderer = Renderer(self.engine, script, ctx.require_run_dir(), ctx, voices=dict(cast.voices), engines=others)
         try:
             clips = renderer.render()
         finally:
-            self.engine.close()
+            for engine in cast.used():
+                engine.close()
         rendering = Rendering(self.name, renderer.rate, tuple(clips))
         details = {
             "engine": self.name,
+            **({"voices": cast.describe()} if cast.describe() else {}),
             "clips": len(clips),
             "synthesized": renderer.synthesized,
             "reused": len(clips) - renderer.synthesized,
         }
         return replace(episode, rendering=rendering).with_meta(**{"synthesize.details": details})
 
-    def _check(self, script: Script, voices: Mapping[str, Voice]) -> None:
-        caps = self.capabilities()
-        _require_language(self.name, caps, script.language)
-        used = {t.speaker for t in script.turns}
-        if len(used) > caps.max_speakers:
-            raise SynthesisError(
-                f"{self.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}"
-            )
-        if caps.needs_reference:
-            _require_references(self.name, [s for s, v in voices.items() if s in used and v.ref_audio is None])
-        self.engine.check(script, voices)
+    def _check(self, script: Script, cast: Cast) -> None:
+        """Every engine of the cast can speak its own speakers' turns."""
+        _require_language(self.name, self.capabilities(), script.language)
+        for engine in cast.used():
+            caps = engine.capabilities()
+            mine = {s for s, e in cast.engines.items() if e is engine}
+            used = {t.speaker for t in script.turns if t.speaker in mine}
+            if len(used) > caps.max_speakers:
+                raise SynthesisError(
+                    f"{engine.name} handles at most {caps.max_speakers} speakers; the script has {len(used)}"
+                )
+            voices = {s: v for s, v in cast.voices.items() if s in mine}
+            if caps.needs_reference:
+                _require_references(engine.name, [s for s, v in voices.items() if s in used and v.ref_audio is None])
+            engine.check(replace(script, turns=tuple(t for t in script.turns if t.speaker in mine)), voices)
 
 
 def _require_commercial_use(engine: str, caps: Capabilities, commercial_only: bool) -> None:
@@ -387,6 +420,30 @@ def _voices(script: Script, configured: Mapping[str, Voice]) -> dict[str, Voice]
     """The voice of every speaker of ``script`` (configured, else empty: engine's choice)."""
     ids = {t.speaker for t in script.turns} | {s.id for s in script.speakers} | set(configured)
     return {sid: configured.get(sid, Voice()) for sid in sorted(ids, key=lambda s: int(s[1:]))}
+
+
+def _engine_lookup(ctx: StageContext) -> Any:
+    """``lookup(name)``: a ready instance of the registered synthesizer ``name`` (its
+    configured options and this run's context), or ``None`` when none is installed."""
+
+    def lookup(name: str) -> Engine | None:
+        entry = ctx.plugins.stages().get(("synthesize", name)) if ctx.plugins is not None else None
+        if entry is None or not isinstance(entry.cls, type) or not issubclass(entry.cls, SynthesisStage):
+            return None
+        options = build_options(entry.cls.Options, ctx.config.options_for("synthesize", name), f"stages.{entry.id}")
+        return entry.cls.engine_cls(options, engine_context(ctx, name))
+
+    return lookup
+
+
+def _cast_candidates(main: Engine, voices: Mapping[str, Voice], lookup: Any) -> list[Engine]:
+    """The other engines the configured voices or ``main``'s default voices name."""
+    names = set()
+    for sid in {*voices, "S1", "S2"}:
+        for voice in (voices.get(sid, Voice()), main.default_voice(sid, "en"), main.default_voice(sid, "zh")):
+            names.update(split_engine(v, lambda n: n != main.name)[0] for v in alternatives(voice))
+    found = [lookup(n) for n in sorted(n for n in names if n)]
+    return [e for e in found if e is not None]
 
 
 def stage_for_engine(engine_cls: type[Engine[Any]]) -> type[SynthesisStage]:

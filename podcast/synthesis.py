@@ -262,6 +262,12 @@ class Engine(ABC, Generic[O]):
         the cheap checks passed."""
         return None
 
+    def default_voice(self, speaker: str, language: str) -> Voice:
+        """The voice ``speaker`` (``"S1"``…) gets in ``language`` when the user configured none.
+        It may name another turn engine (``Voice("piper:joe")``, see :mod:`podcast.casting`);
+        the default, an empty :class:`Voice`, leaves the choice to :meth:`synthesize_turn`."""
+        return Voice()
+
     def check(self, script: Script, voices: Mapping[str, Voice]) -> None:
         """Refuse early, before any stage runs or loads: unreadable reference files, voices
         this engine cannot use, not enough memory for the longest turn.  ``voices`` maps each

@@ -26,9 +26,13 @@ SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "PODCAST_G
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process environment without keys or podcast-gen selections."""
+    """The test process environment without keys or podcast-gen selections.
+
+    The synthesizer is espeak (instant) unless a test asks for another: ``auto`` would pick
+    the natural CPU voices, which take a minute per episode; tests/voices exercise those.
+    """
     env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS}
-    env.update({"HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200"})
+    env.update({"HF_HUB_OFFLINE": "1", "NO_COLOR": "1", "COLUMNS": "200", "PODCAST_GEN_SYNTH": "espeak"})
     env.update(extra)
     return env
 

@@ -137,6 +137,9 @@ class Reporter:
             self.progress.remove_task(task)
         note = "reused" if cached else f"{elapsed:.1f} s"
         self.line(f"✓ {stage.id} ({note}){_estimate(stage, episode)}")
+        voices = (getattr(episode, "meta", None) or {}).get(f"{stage.kind}.details", {}).get("voices")
+        if voices and not cached:
+            self.line(f"  voices: {voices}")  # who speaks each host (engine:voice)
         self.warn(getattr(episode, "warnings", ()))
 
 

@@ -18,12 +18,13 @@ from typing import Any, ClassVar
 
 from podcast import Audio, Capabilities, SynthesisError, Turn, TurnEngine, Voice, option
 
-__all__ = ["EspeakEngine"]
+__all__ = ["EspeakEngine", "phonemize"]
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 CHARS_UTF8 = 1
 POS_CHARACTER = 1
 PARAM_RATE, PARAM_PITCH, PARAM_RANGE = 1, 3, 4
+PHONEMES_IPA = 0x02
 BASE_VOICE = {"en": "en-us", "zh": "cmn"}
 # (variant, pitch) per speaker slot: a low male and a higher female voice, then more.
 SLOTS = (("m3", 40), ("f2", 62), ("m1", 30), ("f4", 75))
@@ -138,6 +139,24 @@ class _Library:
             return f"Eespeak-ng's render process failed (wait status {status})".encode()
         return reply
 
+    def phonemes(self, text: str, voice: str) -> str:
+        """IPA phonemes of ``text`` (stress marks kept, punctuation dropped), clause by clause
+        joined with spaces; the G2P of neural engines that read espeak-ng's IPA.  Runs in this
+        process: it only reads the dictionaries and selects a voice, which every forked render
+        sets again, so clips stay the same."""
+        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        data = ctypes.create_string_buffer(text.encode("utf-8"))
+        pointer = ctypes.c_void_p(ctypes.addressof(data))
+        clauses = []
+        with self._lock:
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise SynthesisError(f"espeak-ng has no voice {voice!r}; try en-us or cmn")
+            while pointer.value:
+                out = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), CHARS_UTF8, PHONEMES_IPA)
+                if out:
+                    clauses.append(out.decode("utf-8").strip())
+        return " ".join(c for c in clauses if c)
+
 
 def _child(library: _Library, request: tuple[str, str, int, int, int], pipe: int) -> None:
     """The forked renderer: ignores Ctrl-C (the parent decides), renders, writes, exits
@@ -155,6 +174,10 @@ def _child(library: _Library, request: tuple[str, str, int, int, int], pipe: int
         code = 0
     finally:
         os._exit(code)
+
+def phonemize(text: str, voice: str = "en-us") -> str:
+    """IPA phonemes of ``text`` from the embedded espeak-ng (see :meth:`_Library.phonemes`)."""
+    return _Library.get().phonemes(text, voice)
 
 
 class EspeakEngine(TurnEngine):

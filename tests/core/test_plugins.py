@@ -81,7 +81,8 @@ def test_custom_stage_inserted_by_config_and_options_validated(plugins, tmp_path
     config = load_config(None, env={}, stages=[], sets=["shout.upper.loud=yes"])
     config = config.__class__(**{**{f: getattr(config, f) for f in config.__slots__}, "order": ("ingest", "write", "shout", "synthesize")})
     pipeline = build_pipeline(config, plugins)
-    assert [s.id for s in pipeline.stages] == ["write.offline", "shout.upper", "synthesize.espeak"]
+    assert [s.id for s in pipeline.stages][:2] == ["write.offline", "shout.upper"]
+    assert pipeline.stages[2].kind == "synthesize"  # whichever engine auto picks here
     assert pipeline.stages[1].options.loud is True
     info = next(p for p in plugins.info() if p.name == "shout-plugin")
     assert (info.version, info.hooks, info.stages) == ("1.2", ("register_stages",), ("shout.upper",))

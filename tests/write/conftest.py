@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,9 @@ def write(tmp_path: Path) -> Callable[..., Episode]:
     ) -> Episode:
         run_dir = tmp_path / "episode"
         run_dir.mkdir(exist_ok=True)
-        cfg = load_config(None, overrides={"minutes": minutes, **config}, env={})
+        cfg = load_config(None, overrides={"minutes": minutes or None, **config}, env={})
+        if not minutes:  # no length target (the CLI refuses --minutes 0; a library caller may ask)
+            cfg = dataclasses.replace(cfg, minutes=0.0)
         defaults = FAST if hasattr(writer_cls.Options, "timeout") else {}
         opts = build_options(
             writer_cls.Options, {**defaults, **(options or {})}, f"stages.write.{writer_cls.name}"

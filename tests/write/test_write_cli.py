@@ -55,7 +55,7 @@ def _assert_no_key(tmp_path: Path, *streams: str) -> None:
 def test_main_command_with_moss_form_answer(run_cli, llm, tmp_path):
     llm.queue(MOSS)
     proc = run_cli(
-        str(_source(tmp_path, full=True)), "--minutes", "0", "--json", *FAST, env=_env(llm)
+        str(_source(tmp_path, full=True)), "--minutes", "0.22", "--json", *FAST, env=_env(llm)
     )
     assert proc.returncode == 0, proc.stderr
     folder, episode = _episode(tmp_path)
@@ -71,7 +71,7 @@ def test_main_command_with_moss_form_answer(run_cli, llm, tmp_path):
 def test_two_429s_then_success_exits_0(run_cli, llm, tmp_path):
     limited = Reply(status=429, headers={"Retry-After": "0.2"})
     llm.queue(limited, limited, MOSS)
-    proc = run_cli(str(_source(tmp_path)), "--minutes", "0", *FAST, env=_env(llm))
+    proc = run_cli(str(_source(tmp_path)), "--minutes", "0.22", *FAST, env=_env(llm))
     assert proc.returncode == 0, proc.stderr
     assert len(llm.chats) == 3
     _, episode = _episode(tmp_path)
@@ -113,7 +113,7 @@ def test_script_command_then_edited_script_as_source(run_cli, llm, tmp_path):
     llm.queue(MOSS)
     out = tmp_path / "episode.script.txt"
     proc = run_cli(
-        "script", str(_source(tmp_path)), "-o", str(out), "--minutes", "0", *FAST, env=_env(llm)
+        "script", str(_source(tmp_path)), "-o", str(out), "--minutes", "0.22", *FAST, env=_env(llm)
     )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().count("[S") == 6

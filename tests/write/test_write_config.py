@@ -64,7 +64,7 @@ def test_rerun_reuses_the_script_and_a_changed_prompt_rewrites_it(llm, tmp_path,
 
     def run(**overrides):
         config = load_config(
-            None, overrides={"minutes": 0, "output": tmp_path / "out", **overrides}, env={}
+            None, overrides={"minutes": 0.267, "output": tmp_path / "out", **overrides}, env={}
         )
         config = type(config)(
             **{**{f: getattr(config, f) for f in config.__slots__}, "order": ("ingest", "write")}

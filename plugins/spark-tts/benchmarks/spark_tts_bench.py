@@ -63,17 +63,17 @@ def bench_lm(device: str, tokens: int, prompt_len: int, batches: list[int]) -> N
     base, _ = _timed(device, lambda: model.generate(
         ids, attention_mask=torch.ones_like(ids), max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False,
     ))  # fmt: skip
-    print(f"LM  transformers generate (dynamic cache), batch 1: {tokens / base:7.1f} tok/s  (baseline)")
+    print(f"LM  transformers generate (dynamic cache), batch 1: {tokens / base:8.3f} tok/s  (baseline)")
     for batch in batches:
         took, rows = _timed(device, lambda b=batch: lm.generate([prompt] * b, greedy))
         assert all(len(r) == tokens for r in rows)
         rate = batch * tokens / took
         print(
-            f"LM  static-cache loop, batch {batch}: {rate:7.1f} tok/s = {rate / 50:5.2f} s of speech per s "
+            f"LM  static-cache loop, batch {batch}: {rate:8.3f} tok/s = {rate / 50:6.4f} s of speech per s "
             f"({base / took * batch:4.2f}x the baseline)"
         )
     sampled, _ = _timed(device, lambda: lm.generate([prompt], Sampling(max_new_tokens=tokens)))
-    print(f"LM  static-cache loop, batch 1, sampling 0.8/50/0.95: {tokens / sampled:7.1f} tok/s")
+    print(f"LM  static-cache loop, batch 1, sampling 0.8/50/0.95: {tokens / sampled:8.3f} tok/s")
     del model, lm
 
 

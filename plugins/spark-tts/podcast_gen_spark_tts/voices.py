@@ -131,7 +131,8 @@ def request_for(speaker: str, voice: Voice) -> VoiceRequest:
         gender = DEFAULT_GENDERS.get(speaker, "male" if speaker[1:].isdigit() and int(speaker[1:]) % 2 else "female")
         spec = CreateSpec(gender)
         return VoiceRequest(speaker, spec.text, create=spec)
-    spec = parse_spec(preset)
+    bare = preset.split(",", 1)[0].strip().lower() in GENDERS  # ``spark-tts:female,...`` arrives without its prefix
+    spec = parse_spec(PREFIX + preset if bare else preset)
     if spec is not None:
         return VoiceRequest(speaker, spec.text, create=spec)
     if preset.lower().endswith(".json"):

@@ -39,6 +39,7 @@ def test_voice_specs_parse_with_defaults_and_refuse_nonsense() -> None:
 def test_voice_requests(tmp_path: Path) -> None:
     assert request_for("S1", Voice()).create == CreateSpec("male")
     assert request_for("S2", Voice()).create == CreateSpec("female")
+    assert request_for("S2", Voice(preset="female,pitch=high")).create == CreateSpec("female", "high")
     saved = tmp_path / "host.json"
     write_voice_file(saved, SavedVoice((1, 2, 3), "spark:male,pitch=low,speed=moderate"))
     assert request_for("S1", Voice(preset=str(saved))).saved == saved
