@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +16,10 @@ import pytest
 from tests.ingest.ingest_helpers import LocalServer, send
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Every test session gets its own podcast-gen cache (synth work folders, assembled voice models):
+# a run must not reuse what an earlier session left in ~/.cache. A cache set by the caller wins.
+os.environ.setdefault("PODCAST_GEN_CACHE", tempfile.mkdtemp(prefix="podcast-gen-test-cache-"))
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"  # the project's shared/ folder sits beside the clone
 
