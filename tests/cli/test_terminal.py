@@ -12,6 +12,8 @@ from tests.conftest import EXAMPLES
 
 STAGES = ("ingest.text", "write.offline", "normalize.standard", "synthesize.espeak", "master.standard")
 TWO_TURNS = "[S1]Solar sails ride on light.\n[S2]No fuel at all?\n[S1]Nothing but sunlight and time.\n"
+# the display does not depend on the engine; espeak keeps these runs short on any machine
+ESPEAK = ("--synth", "espeak")
 DONE = r"✓ \S+ \(\d+\.\d s\)(: about \d+\.\d min in \d+ turns)?"
 LEFTOVERS = ("None", "internal error", "Traceback", "━")  # "━": a progress bar left on the screen
 
@@ -24,7 +26,7 @@ def _clean(screen: str) -> None:
 @pytest.mark.slow
 def test_the_main_job_on_a_terminal(tmp_path):
     """The README's main job: progress while it runs, a clean screen of results after."""
-    run = run_in_terminal(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", "out", cwd=tmp_path)
+    run = run_in_terminal(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", "out", *ESPEAK, cwd=tmp_path)
     assert run.returncode == 0, run.screen
     _clean(run.screen)
     assert not run.cursor_hidden
@@ -43,7 +45,7 @@ def test_the_main_job_on_a_terminal(tmp_path):
         assert f"master.standard {step}" in frames
     assert "0/None" not in frames and "/None" not in frames
 
-    again = run_in_terminal(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", "out", cwd=tmp_path)
+    again = run_in_terminal(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", "out", *ESPEAK, cwd=tmp_path)
     assert again.returncode == 0 and again.rows[-1] == run.rows[-1]
     assert [r.split(":")[0] for r in again.rows if r.startswith("✓ ")][1:] == [f"✓ {s} (reused)" for s in STAGES[1:]]
 
@@ -89,7 +91,7 @@ def test_listing_commands_on_a_terminal(tmp_path):
 @pytest.mark.slow
 def test_log_files_get_one_plain_line_per_stage(run_cli, tmp_path):
     """Not a terminal (cron, a pipe): no escape codes, no padding, one line per stage."""
-    proc = run_cli(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", "out")
+    proc = run_cli(str(EXAMPLES / "solar-sails.md"), "-l", "en", "-o", "out", *ESPEAK)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     assert "\x1b" not in proc.stderr and all(line == line.rstrip() for line in lines)

@@ -29,6 +29,7 @@ def test_the_cron_line_reaches_the_llm_writer(tmp_path, llm):
     (home / "podcasts").mkdir()
     (home / ".config" / "podcast-gen" / "env").write_text(
         f"# keys for podcast-gen\nOPENAI_API_KEY=sk-test-cron-0123456789\nOPENAI_BASE_URL={llm.url}\n"
+        "PODCAST_GEN_SYNTH=espeak\n"  # exported like the keys; a fast engine on any machine
     )
     (home / "podcast-gen" / ".venv" / "bin" / "podcast-gen").symlink_to(console_script()[0])
     (home / "podcast-gen" / "next-url").write_text(str(EXAMPLES / "solar-sails.md"))
