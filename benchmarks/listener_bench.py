@@ -108,6 +108,13 @@ def p808(audio: np.ndarray) -> float:
 
 
 def host_cosine(audio: np.ndarray, folder: Path) -> float:
+    if "pkg_resources" not in sys.modules:  # webrtcvad (resemblyzer) reads its version through it
+        import types
+        from importlib.metadata import version
+
+        shim = types.ModuleType("pkg_resources")
+        shim.get_distribution = lambda name: types.SimpleNamespace(version=version(name))  # type: ignore[attr-defined]
+        sys.modules.setdefault("pkg_resources", shim)
     from resemblyzer import VoiceEncoder, preprocess_wav
 
     segments = json.loads((folder / "episode.transcript.json").read_text(encoding="utf-8"))["segments"]
