@@ -99,12 +99,22 @@ def transcribe(audio: np.ndarray) -> str:
 
 
 def p808(audio: np.ndarray) -> float:
+    """Mean P.808 over consecutive 9-second windows (speechmos alone slides by 1 s: 9x the work)."""
     from speechmos import dnsmos
 
-    return float(dnsmos.run(audio.astype(np.float32), RATE)["p808_mos"])
+    size = int(9.01 * RATE) + 1
+    windows = [audio[i : i + size] for i in range(0, len(audio) - size + 1, size)] or [audio]
+    return float(np.mean([dnsmos.run(w.astype(np.float32), RATE)["p808_mos"] for w in windows]))
 
 
 def host_cosine(audio: np.ndarray, folder: Path) -> float:
+    if "pkg_resources" not in sys.modules:  # webrtcvad (resemblyzer) reads its version through it
+        import types
+        from importlib.metadata import version
+
+        shim = types.ModuleType("pkg_resources")
+        shim.get_distribution = lambda name: types.SimpleNamespace(version=version(name))  # type: ignore[attr-defined]
+        sys.modules.setdefault("pkg_resources", shim)
     from resemblyzer import VoiceEncoder, preprocess_wav
 
     segments = json.loads((folder / "episode.transcript.json").read_text(encoding="utf-8"))["segments"]
