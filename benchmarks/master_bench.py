@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import statistics
 import shutil
 import subprocess
@@ -31,6 +30,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from podcast import peak_rss_mb
+from podcast.testing import run_cli_measured
 
 RATE = 24000
 THREADS = {
@@ -88,15 +90,6 @@ def child(path: str, turns_path: str, mono: bool) -> None:
     print(json.dumps({"seconds": elapsed, "rss_mb": rss, "report": result.report}))
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set (VmHWM; ``ru_maxrss`` would include the parent's
-    pages when the child was started by vfork)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def run_child(path: Path, turns: Path, mono: bool, cores: str | None) -> dict:
     command = [sys.executable, __file__, "--child", str(path), str(turns)]
     if cores:
@@ -128,18 +121,6 @@ def loudnorm_seconds(path: Path, cores: str | None, mp3_kbps: int | None = None)
     return time.perf_counter() - start
 
 
-LONG_CHILD = """
-import atexit, sys
-def report():
-    status = open("/proc/self/status").read()
-    print("VmHWM", status.split("VmHWM:")[1].split()[0], file=sys.stderr)
-atexit.register(report)
-sys.argv = ["podcast-gen", "master", *sys.argv[1:]]
-from podcast.cli import main
-main()
-"""
-
-
 def long_master(hours: float, folder: Path, cores: str | None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of ``podcast-gen master`` on a WAV of ``hours``
     (24 kHz mono 16-bit speech-like audio, written a minute at a time)."""
@@ -150,17 +131,18 @@ def long_master(hours: float, folder: Path, cores: str | None) -> tuple[float, f
         for minute in range(round(hours * 60)):
             audio, _ = speech_like(1.0, seed=minute)
             out.write(audio[0])
-    command = [sys.executable, "-c", LONG_CHILD, str(wav), "-o", str(folder / "long.mp3")]
-    if cores:
-        command = ["taskset", "-c", cores, *command]
     start = time.perf_counter()
-    done = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, **THREADS}, check=True
+    done, peak = run_cli_measured(
+        ["master", str(wav), "-o", str(folder / "long.mp3")],
+        env=THREADS,
+        prefix=["taskset", "-c", cores] if cores else (),
+        timeout=24 * 3600,
     )
     seconds = time.perf_counter() - start
-    kb = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("VmHWM")]
     wav.unlink()
-    return seconds, int(kb[-1]) / 1024
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    return seconds, peak
 
 
 def spread(values: list[float]) -> str:

@@ -77,9 +77,9 @@ def main_jobs(tmp: Path) -> None:
 
 
 CHILD = r"""
-import json, sys, time, resource
+import json, sys, time
 from pathlib import Path
-from podcast import EngineContext, Turn, Voice
+from podcast import EngineContext, Turn, Voice, peak_rss_mb
 name, voice, texts_file, workers, threads, cache = sys.argv[1:7]
 texts = json.loads(Path(texts_file).read_text())
 from podcast.stages.synthesize.espeak import EspeakEngine
@@ -99,7 +99,7 @@ wall, cpu = time.perf_counter(), time.process_time()
 audio = sum(a.duration for _, a in engine.synthesize_turns(jobs, "en"))
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 print(json.dumps({"audio": audio, "wall": wall, "cpu": cpu,
-                  "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak": peak_rss_mb()}))
 """
 
 

@@ -17,7 +17,9 @@ Functions for engine authors (no fixture needed):
 * :func:`run_engine` — render turns with an engine through the real synthesize stage
   (packing, prompt carrying, caching, resampling) in a folder;
 * :func:`reference_voice` — write a synthetic, speech-like reference clip and return its
-  :class:`~podcast.models.Voice` (for engines that clone voices).
+  :class:`~podcast.models.Voice` (for engines that clone voices);
+* :func:`run_cli_measured` — run ``podcast-gen`` in a fresh process and return its result
+  with its peak resident memory (for memory tests and benchmarks).
 """
 
 from __future__ import annotations
@@ -40,9 +42,19 @@ __all__ = [
     "episode_factory",
     "podcast_plugins",
     "reference_voice",
+    "run_cli_measured",
     "run_engine",
     "run_stage",
 ]
+
+_MEASURED_CLI = """
+import atexit, sys
+from podcast import peak_rss_mb
+atexit.register(lambda: print("podcast-gen peak MiB:", peak_rss_mb(), file=sys.stderr))
+sys.argv = ["podcast-gen", *sys.argv[1:]]
+from podcast.cli import main
+main()
+"""
 
 
 @pytest.fixture
@@ -342,3 +354,24 @@ def _starts_with(audio: Audio, prompt: Audio) -> bool:
 
     a, b = features(head), features(tail)
     return float(np.linalg.norm(a - b) / (np.linalg.norm(b) + 1e-12)) < 0.1
+
+
+def run_cli_measured(
+    args: Sequence[str], env: Mapping[str, str] | None = None, prefix: Sequence[str] = (), timeout: float = 600
+) -> tuple[Any, float]:
+    """Run ``podcast-gen *args`` in a fresh process (``prefix`` goes before the interpreter,
+    e.g. ``taskset -c 0``); return the completed process (text output captured) and its peak
+    resident memory in MiB."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", _MEASURED_CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    marks = [line for line in done.stderr.splitlines() if line.startswith("podcast-gen peak MiB:")]
+    return done, float(marks[-1].split(":")[1]) if marks else float("nan")

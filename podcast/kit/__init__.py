@@ -6,7 +6,7 @@
 * spans and durations (:mod:`podcast.kit.spans`): :func:`estimate_turn_spans` for engines
   that report no alignment, :func:`estimate_seconds` for budgets;
 * memory and devices (:mod:`podcast.kit.memory`): :class:`MemoryModel`,
-  :func:`free_device_bytes`, :func:`resolve_device`.
+  :func:`free_device_bytes`, :func:`resolve_device`, :func:`peak_rss_mb`.
 
 Everything here is light to import (numpy and torch load inside the functions that need
 them).  Shared neural building blocks (mel/fbank front ends, Vocos vocoders, flow-matching
@@ -17,7 +17,7 @@ All names are also exported by :mod:`podcast` itself.
 from __future__ import annotations
 
 from .files import find_weights, hub_cache, missing_files, missing_safetensors, podcast_cache, snapshot_of
-from .memory import DTYPE_BYTES, MemoryModel, free_device_bytes, kv_bytes_per_position, resolve_device
+from .memory import DTYPE_BYTES, MemoryModel, free_device_bytes, kv_bytes_per_position, peak_rss_mb, resolve_device
 from .spans import CHARS_PER_SECOND, estimate_seconds, estimate_turn_spans, proportional_spans, text_weight
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "kv_bytes_per_position",
     "missing_files",
     "missing_safetensors",
+    "peak_rss_mb",
     "podcast_cache",
     "proportional_spans",
     "resolve_device",

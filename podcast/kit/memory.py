@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from ..errors import SynthesisError
 
-__all__ = ["DTYPE_BYTES", "MemoryModel", "free_device_bytes", "kv_bytes_per_position", "resolve_device"]
+__all__ = [
+    "DTYPE_BYTES",
+    "MemoryModel",
+    "free_device_bytes",
+    "kv_bytes_per_position",
+    "peak_rss_mb",
+    "resolve_device",
+]
 
 #: Bytes per element of the usual weight/activation precisions.
 DTYPE_BYTES = {"bf16": 2, "fp16": 2, "fp32": 4}
@@ -68,3 +75,24 @@ def resolve_device(preference: str, engine: str, option: str = "device") -> str:
             f"{engine}: device={preference} but no CUDA GPU is visible; use --set synthesize.{engine}.{option}=cpu"
         )
     return preference
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB, for benchmarks and memory tests.
+
+    Reads ``VmHWM`` from ``/proc/self/status``: ``ru_maxrss`` survives ``exec``, so a child
+    started by ``subprocess`` (``vfork``) would report its parent's peak when that was higher.
+    Falls back to ``ru_maxrss`` where ``/proc`` is absent.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0

@@ -132,7 +132,7 @@ def test_utf16_without_a_bom_is_found_by_its_nul_pattern(tmp_path, ctx, codec):
 def test_a_fifo_is_refused_without_blocking(tmp_path, ctx):
     import os
 
-    from podcast.pipeline import pick_ingester
+    from podcast.ingesting import pick_ingester
 
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)  # nobody ever writes to it: opening it for reading would block forever

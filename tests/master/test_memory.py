@@ -3,30 +3,18 @@ input (measured in a child process, VmHWM), and stays under 400 MB."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from podcast.testing import run_cli_measured
+
 from .master_signals import speech_like
 
 RATE = 24000
 LIMIT_MB = 400
-
-CHILD = """
-import atexit, sys
-def report():
-    status = open("/proc/self/status").read()
-    print("VmHWM", status.split("VmHWM:")[1].split()[0], file=sys.stderr)
-atexit.register(report)
-sys.argv = ["podcast-gen", "master", *sys.argv[1:]]
-from podcast.cli import main
-main()
-"""
 
 
 def long_wav(path: Path, minutes: float) -> Path:
@@ -41,16 +29,9 @@ def long_wav(path: Path, minutes: float) -> Path:
 
 
 def peak_mb(source: Path, out: Path) -> float:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(source), "-o", str(out), "--mono"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    done, peak = run_cli_measured(["master", str(source), "-o", str(out), "--mono"], env={"OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr
-    kb = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("VmHWM")]
-    return int(kb[-1]) / 1024
+    return peak
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from .write_helpers import KEY, document
 DOC = document(
     "## Why test\nTesting finds bugs early. Teams that test ship faster.\n\n## How\nWrite small tests first."
 )
+MOSS_MINUTES = 0.2  # MOSS has 29 words, on target for 0.2 min: no resize pass
 MOSS = "[S1]Welcome to the show, today we talk about testing.[S2]Thanks, it is a good topic.[S1]Why test at all?[S2]Because tests find bugs early.[S1]Mhm.[S2]And teams ship faster."
 VALID = script_json(40)
 
@@ -63,7 +64,7 @@ def test_valid_json_streaming_and_not(write, llm, keyed, stream):
 def test_server_that_ignores_stream_is_asked_again_without_it(write, llm, keyed):
     llm.streams = False
     llm.queue(MOSS, MOSS)
-    episode = _run(write, llm, minutes=0)
+    episode = _run(write, llm, minutes=MOSS_MINUTES)
     assert [s for s, _ in _turns(episode)] == ["S1", "S2", "S1", "S2", "S1", "S2"]
     assert [bool(r.body.get("stream")) for r in llm.chats] == [True, False]
 
@@ -79,14 +80,14 @@ def test_json_inside_fences_after_think_block(write, llm, keyed):
 
 def test_moss_form_tags_instead_of_json(write, llm, keyed):
     llm.queue(MOSS)
-    episode = _run(write, llm, minutes=0)  # no length target: no adjustment pass
+    episode = _run(write, llm, minutes=MOSS_MINUTES)
     assert [s for s, _ in _turns(episode)] == ["S1", "S2", "S1", "S2", "S1", "S2"]
     assert _turns(episode)[4] == ("S1", "Mhm.")
 
 
 def test_unknown_speaker_is_repaired_once(write, llm, keyed):
     llm.queue(MOSS.replace("[S2]And", "[S3]And"), MOSS)
-    episode = _run(write, llm, minutes=0)
+    episode = _run(write, llm, minutes=MOSS_MINUTES)
     repair = llm.chats[1]
     assert "unknown speaker(s) S3" in repair.user
     assert [m["role"] for m in repair.body["messages"]] == ["system", "user", "assistant", "user"]

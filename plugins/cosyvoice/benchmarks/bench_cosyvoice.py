@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 
 import torch
+
+from podcast import peak_rss_mb
 
 
 def _timed(fn, device: str):  # noqa: ANN001, ANN202
@@ -129,7 +130,7 @@ def main() -> None:
         return
     lm_rtf = report["lm"]["ours_s"] / (args.tokens / 25.0)
     report["total_rtf_estimate"] = round(lm_rtf + report["flow_hift"]["flow_rtf"] + report["flow_hift"]["hift_rtf"], 3)
-    report["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)
+    report["peak_rss_gb"] = round(peak_rss_mb() / 1024, 2)
     if args.device.startswith("cuda"):
         report["peak_cuda_gb"] = round(torch.cuda.max_memory_allocated() / 1e9, 2)
     print(json.dumps(report, indent=1))

@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
 import torch
+
+from podcast import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -107,7 +108,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}")
     bench_lm(args.device, args.tokens, args.prompt, [int(b) for b in args.batches.split(",")])
     bench_codec(args.device, args.seconds)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(f"peak resident memory {peak:.0f} MB" + (
         f"; peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MB" if args.device.startswith("cuda") else ""
     ))  # fmt: skip
