@@ -169,10 +169,12 @@ class _Turn:
 
     def names_number(self, m: re.Match[str]) -> bool:
         """A plain number that is part of a Latin name (``iPhone 15``, ``RTX 4090``)."""
+        start = m.start()
         return (
-            not (m["unit"] or m["scale"] or m["neg"] or m["nword"])
-            and _LATIN_WORD_BEFORE.search(self.before(m)) is not None
+            self.text[start - 1 : start] == " "  # cheap test first: most numbers fail it
+            and not (m["unit"] or m["scale"] or m["neg"] or m["nword"])
             and self.after(m, 1) not in _COUNTED
+            and _LATIN_WORD_BEFORE.search(self.before(m)) is not None
         )
 
     # ── context helpers ─────────────────────────────────────────────────────
