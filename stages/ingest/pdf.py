@@ -1,4 +1,11 @@
-"""PDF ingestion with pypdf: one section per page, clear refusals for unusable files.
+"""PDF ingestion with pypdf: sections from the document's headings, clear refusals.
+
+Text comes from pypdf with each line's font size and weight (see :mod:`.pdf_layout`):
+running headers, footers and page numbers are dropped, paragraphs are joined across line,
+column and page breaks, and headings set larger or bolder than the body text start the
+sections.  A document without such headings is split at its bookmarks (outline) if it has
+any, else it is one untitled section.  The title is the metadata ``/Title`` unless that is a
+placeholder, else the title line on the first page, else the file name.
 
 Refused with a one-line :class:`~podcast.errors.InputError`: empty files, corrupt or
 truncated files (whatever pypdf cannot parse), password-protected files (unless the
@@ -24,7 +31,8 @@ from podcast.options import option
 from podcast.stage import Ingester
 
 from .language import guess_language
-from .source import clean_text, display_name, read_source, sniff, source_suffix, stem_title
+from .pdf_layout import Line, font_is_bold, layout, page_lines
+from .source import display_name, read_source, sniff, source_suffix, stem_title
 
 if TYPE_CHECKING:
     from podcast.stage import StageContext
@@ -83,7 +91,7 @@ def pdf_document(
     password: str | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> Document:
-    """Turn PDF bytes into a document with one section per page that has text.
+    """Turn PDF bytes into a document whose sections follow the PDF's headings.
 
     :param source: the path, URL or ``-`` (used in messages and ``Document.source``).
     :param password: tried when the file is encrypted; the empty password is always tried.
@@ -94,16 +102,19 @@ def pdf_document(
         raise InputError(f"{name} is empty (0 bytes); it is not a PDF")
     with _quiet_pypdf():
         reader = _open(data, name, password)
-        pages = _page_texts(reader, name)
+        pages = _page_lines(reader, name)
         info = _info(reader)
-    if sum(ch.isalnum() for text in pages for ch in text) < MIN_TEXT_CHARS:
+        meta = {**info, "pages": len(pages), **(metadata or {})}
+        hint = str(meta.pop("title", "")).strip()
+        hint = "" if _JUNK_TITLE.match(hint) else hint
+        found = layout(pages, lambda: _outline(reader), hint)
+    sections = tuple(Section(heading, "\n\n".join(paragraphs)) for heading, paragraphs in found.sections)
+    body = "\n\n".join(s.text for s in sections)
+    if sum(ch.isalnum() for ch in body) < MIN_TEXT_CHARS:
         raise InputError(
             f"{name} has no extractable text (scanned?); it needs OCR first, e.g. ocrmypdf"
         )
-    sections = tuple(Section(f"Page {i}", text) for i, text in enumerate(pages, 1) if text)
-    body = "\n\n".join(s.text for s in sections)
-    meta = {**info, "pages": len(pages), **(metadata or {})}
-    title = _title(meta.pop("title", ""), pages, source)
+    title = hint or _short_title(found.title) or stem_title(source)
     return Document(source, "pdf", title, sections, guess_language(body), frozen_mapping(meta))
 
 
@@ -137,19 +148,46 @@ def _corrupt(name: str, exc: Exception) -> InputError:
     return InputError(f"{name} is not a readable PDF (corrupt or truncated: {detail})")
 
 
-def _page_texts(reader: Any, name: str) -> list[str]:
-    """Cleaned text of every page; any unreadable page refuses the whole file."""
+def _page_lines(reader: Any, name: str) -> list[list[Line]]:
+    """The lines of every page; any unreadable page refuses the whole file."""
     from pypdf.errors import FileNotDecryptedError, PyPdfError
 
-    texts = []
+    bold: dict[int, tuple[Any, bool]] = {}
+
+    def bold_of(font: Any) -> bool:
+        # Font dictionaries live as long as the reader; keeping each one pins its id.
+        known = bold.get(id(font))
+        if known is None:
+            known = bold[id(font)] = (font, font_is_bold(font))
+        return known[1]
+
     try:
-        for page in reader.pages:
-            texts.append(clean_text(page.extract_text() or ""))
+        return [page_lines(page, index, bold_of) for index, page in enumerate(reader.pages)]
     except FileNotDecryptedError:
         raise InputError(f"{name} is a password-protected PDF; pass its password") from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise _corrupt(name, exc) from None
-    return texts
+
+
+def _outline(reader: Any) -> list[tuple[str, int]]:
+    """Bookmarks as ``(title, page index)``: the top level, or the level below a single
+    top-level entry (a document's own title).  A broken outline counts as none."""
+    try:
+        outline = list(reader.outline)
+    except Exception:  # a damaged outline must not lose a readable document
+        return []
+    level = [item for item in outline if not isinstance(item, list)]
+    nested = next((item for item in outline if isinstance(item, list)), None)
+    if len(level) < 2 and nested:
+        level = [item for item in nested if not isinstance(item, list)]
+    entries = []
+    for item in level:
+        with contextlib.suppress(Exception):
+            title = " ".join(str(item.title).split())
+            page = reader.get_destination_page_number(item)
+            if title and page is not None and page >= 0:
+                entries.append((title, page))
+    return entries
 
 
 def _info(reader: Any) -> dict[str, Any]:
@@ -172,17 +210,6 @@ def _info(reader: Any) -> dict[str, Any]:
     return found
 
 
-def _title(meta_title: str, pages: list[str], source: str) -> str:
-    """Metadata title unless it is a placeholder, else the first short line, else the stem."""
-    if meta_title and not _JUNK_TITLE.match(meta_title.strip()):
-        return meta_title.strip()
-    for text in pages:
-        for line in text.split("\n"):
-            line = " ".join(line.split())
-            if line:
-                return (
-                    line
-                    if len(line) <= _TITLE_MAX and any(c.isalpha() for c in line)
-                    else stem_title(source)
-                )
-    return stem_title(source)
+def _short_title(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _TITLE_MAX and any(c.isalpha() for c in text) else ""

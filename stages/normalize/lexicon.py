@@ -14,9 +14,13 @@ File format (TOML)::
 
 Terms match as whole words: a term that starts (ends) with a Latin letter or digit must
 not touch another letter or digit there; Chinese has no spaces, so Chinese ends match
-anywhere.  Entries of the call's language win over the other section's.  Pinyin entries
-become ZipVoice-style markup, one ``<syllable>`` per character (``<chong2><qing4>``),
-which MOSS-TTSD v0.7/v1.0 pass through untouched; see the package README.
+anywhere.  An upper-case term also matches its plural and possessive (``GPU`` → ``GPUs``,
+``GPU's``; the ending is kept after the spoken form).  Entries override the verbalizer's
+own reading of upper-case words: ``"NASA" = "N A S A"`` spells a word it would say, and
+``"NHK" = "NHK"`` keeps as a word one it would spell.  Entries of the call's language win
+over the other section's.  Pinyin entries become ZipVoice-style markup, one ``<syllable>``
+per character (``<chong2><qing4>``), which MOSS-TTSD v0.7/v1.0 pass through untouched; see
+the package README.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = ["Entry", "Lexicon", "load_lexicon", "parse_lexicon"]
 _SYLLABLE = re.compile(r"[a-zü]+[1-5]")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _EDGE = re.compile(r"[A-Za-z0-9]")
+_UPPER_WORD = re.compile(r"[A-Z]{2,}")
 LANGUAGES = ("en", "zh")
 
 
@@ -75,10 +80,11 @@ class Lexicon:
 
         def replace(m: re.Match[str]) -> str:
             found = m.group()
-            entry = exact.get(found) or folded.get(found.casefold())
-            if entry is None:
-                return found
-            return wrap(entry.say) if wrap else entry.say
+            for suffix in ("", "s", "'s"):  # an upper-case term also matches GPUs, GPU's
+                term = found[: len(found) - len(suffix)]
+                if found.endswith(suffix) and (entry := exact.get(term) or folded.get(term.casefold())):
+                    return wrap(entry.say + suffix) if wrap else entry.say + suffix
+            return found
 
         return pattern.sub(replace, text)
 
@@ -103,6 +109,8 @@ def _term_regex(entry: Entry) -> str:
     body = re.escape(entry.term)
     if not entry.case_sensitive:
         body = f"(?i:{body})"
+    if _UPPER_WORD.fullmatch(entry.term):
+        body += "(?:'s|s)?"  # the plural and possessive of an acronym keep its reading
     head = r"(?<![A-Za-z0-9])" if _EDGE.match(entry.term[0]) else ""
     tail = r"(?![A-Za-z0-9])" if _EDGE.match(entry.term[-1]) else ""
     return head + body + tail

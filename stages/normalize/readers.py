@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from . import numbers as n
-from .tables import CURRENCIES, MONTHS, SCALES, UNITS
+from .tables import CURRENCIES, MONTHS, PER_UNITS, RATE_UNITS, SCALES, UNITS
 
 __all__ = ["EN", "ZH", "ChineseReader", "EnglishReader", "Reader"]
 
@@ -25,6 +25,14 @@ def _plain(number: str) -> str:
 
 def _is_one(number: str) -> bool:
     return _plain(number) in ("1", "1.0", "-1")
+
+
+def _rate(unit: str) -> tuple[str, str | None]:
+    """``"km/s"`` → ``("km", "s")``, ``"mph"`` → ``("mi", "h")``, ``"kg"`` → ``("kg", None)``."""
+    if unit in RATE_UNITS:
+        return RATE_UNITS[unit]
+    base, _, per = unit.partition("/")
+    return base, per or None
 
 
 class EnglishReader:
@@ -71,15 +79,29 @@ class EnglishReader:
         return " to "
 
     def unit(self, number: str, spoken: str, unit: str) -> str:
-        singular, plural, _ = UNITS[unit]
-        return f"{spoken} {singular if _is_one(number) else plural}"
+        base, per = _rate(unit)
+        singular, plural, _ = UNITS[base]
+        return self.per(f"{spoken} {singular if _is_one(number) else plural}", per)
+
+    def per(self, spoken: str, per: str | None) -> str:
+        """``five kilometers`` + ``s`` → ``five kilometers per second``."""
+        return f"{spoken} per {PER_UNITS[per][0]}" if per else spoken
 
     def scaled(self, number: str, scale: str) -> str:
         return f"{self.number(number)} {SCALES[scale][0]}"
 
-    def money(self, symbol: str, amount: str, scale: str | None) -> str:
-        one, many, minor, _ = CURRENCIES[symbol]
+    def money(self, code: str, amount: str, scale: str | None, per: str | None = None) -> str:
+        """``("USD", "-3.50", None, "month")`` → ``minus three dollars fifty per month``."""
         plain = _plain(amount)
+        sign = "minus " if plain.startswith("-") else ""
+        return self.per(sign + self._amount(code, plain.lstrip("-"), scale), per)
+
+    def _amount(self, code: str, plain: str, scale: str | None) -> str:
+        one, many, minor, _ = CURRENCIES[code]
+        if scale in _ZH_SCALE_FACTORS:  # 1.5万元 → fifteen thousand yuan
+            value = Decimal(plain) * _ZH_SCALE_FACTORS[scale]
+            if value == value.to_integral_value():
+                return f"{n.en_cardinal(str(int(value)))} {many}"
         if scale:
             return f"{self.number(plain)} {SCALES[scale][0]} {many}"
         whole, _, cents = plain.partition(".")
@@ -160,11 +182,19 @@ class ChineseReader:
         return "到"
 
     def unit(self, number: str, spoken: str, unit: str) -> str:
-        return spoken + UNITS[unit][2]
+        base, per = _rate(unit)
+        return self.per(spoken + UNITS[base][2], per)
+
+    def per(self, spoken: str, per: str | None) -> str:
+        """``五公里`` + ``s`` → ``每秒五公里``."""
+        return f"每{PER_UNITS[per][1]}{spoken}" if per else spoken
 
     def scaled(self, number: str, scale: str) -> str:
-        """``5M`` → 五百万 (computed exactly, so 3.5 billion → 三十五亿)."""
-        factor = {"万": 10**4, "亿": 10**8}.get(scale) or _EN_SCALE_FACTORS[SCALES[scale][0]]
+        """``5M`` → 五百万 (computed exactly, so 3.5 billion → 三十五亿); 万 and 亿 stay as
+        written (1.5万 → 一点五万)."""
+        if scale in _ZH_SCALE_FACTORS:
+            return self.number(number) + scale
+        factor = _EN_SCALE_FACTORS[SCALES[scale][0]]
         try:
             value = Decimal(_plain(number)) * factor
         except InvalidOperation:
@@ -173,13 +203,15 @@ class ChineseReader:
             return n.zh_cardinal(str(int(value)))
         return self.number(number) + SCALES[scale][1]
 
-    def money(self, symbol: str, amount: str, scale: str | None) -> str:
-        name = CURRENCIES[symbol][3]
+    def money(self, code: str, amount: str, scale: str | None, per: str | None = None) -> str:
+        """``("CNY", "-1250", None, None)`` → ``负一千二百五十元``."""
         plain = _plain(amount)
+        sign = "负" if plain.startswith("-") else ""
+        plain = plain.lstrip("-")
         if "." in plain:
             plain = plain.rstrip("0").rstrip(".")
         spoken = self.scaled(plain, scale) if scale else self.number(plain)
-        return spoken + name
+        return self.per(sign + spoken + CURRENCIES[code][3], per)
 
     def time(self, hour: str, minute: str, second: str | None, meridiem: str | None) -> str:
         prefix = {"a": "上午", "p": "下午"}.get(meridiem[0].lower(), "") if meridiem else ""
@@ -205,6 +237,7 @@ class ChineseReader:
         return " ".join(letters)
 
 
+_ZH_SCALE_FACTORS = {"万": 10**4, "亿": 10**8}
 _EN_SCALE_FACTORS = {
     "thousand": 10**3,
     "million": 10**6,

@@ -8,19 +8,34 @@ from __future__ import annotations
 
 __all__ = [
     "ABBREVIATIONS",
+    "BARE_CURRENCY_WORDS",
     "CLASSIFIERS",
+    "COMMON_WORDS",
+    "CONSONANTS",
     "CURRENCIES",
+    "CURRENCY_SIGNS",
+    "CURRENCY_WORDS",
+    "ENGLISH_CODAS",
+    "ENGLISH_ONSETS",
+    "FILE_EXTENSIONS",
+    "INITIALISMS",
     "MONTHS",
+    "PER_UNITS",
+    "RATE_UNITS",
     "SCALES",
+    "TOP_LEVEL_DOMAINS",
     "UNITS",
     "WORD_ACRONYMS",
     "ZH_UNITS",
 ]
 
+def _words(text: str) -> frozenset[str]:
+    """The white-space separated words of ``text`` (long word lists stay readable)."""
+    return frozenset(text.split())
+
+
 # unit symbol → (English singular, English plural, Chinese).  Case-sensitive keys.
 UNITS: dict[str, tuple[str, str, str]] = {
-    "km/h": ("kilometer per hour", "kilometers per hour", "公里每小时"),
-    "mph": ("mile per hour", "miles per hour", "英里每小时"),
     "km": ("kilometer", "kilometers", "公里"),
     "cm": ("centimeter", "centimeters", "厘米"),
     "mm": ("millimeter", "millimeters", "毫米"),
@@ -60,6 +75,8 @@ UNITS: dict[str, tuple[str, str, str]] = {
     "°": ("degree", "degrees", "度"),
 }
 ZH_UNITS = {key: value[2] for key, value in UNITS.items()}
+# Rate units written as one word → (unit, per): ``60 mph`` reads like ``60 mi/h``.
+RATE_UNITS: dict[str, tuple[str, str]] = {"mph": ("mi", "h"), "kph": ("km", "h")}
 
 # Scale words after a number or an amount of money: "5M", "$3.5 billion", "5万".
 SCALES: dict[str, tuple[str, str]] = {
@@ -78,17 +95,98 @@ SCALES: dict[str, tuple[str, str]] = {
     "亿": ("hundred million", "亿"),
 }
 
-# symbol → (major singular, major plural, minor unit, Chinese name)
+# currency code → (major singular, major plural, minor unit, Chinese name)
 CURRENCIES: dict[str, tuple[str, str, str, str]] = {
-    "$": ("dollar", "dollars", "cents", "美元"),
-    "US$": ("dollar", "dollars", "cents", "美元"),
-    "€": ("euro", "euros", "cents", "欧元"),
-    "£": ("pound", "pounds", "pence", "英镑"),
-    "¥": ("yuan", "yuan", "fen", "元"),
-    "￥": ("yuan", "yuan", "fen", "元"),
-    "₹": ("rupee", "rupees", "paise", "卢比"),
-    "₩": ("won", "won", "jeon", "韩元"),
+    "USD": ("dollar", "dollars", "cents", "美元"),
+    "EUR": ("euro", "euros", "cents", "欧元"),
+    "GBP": ("pound", "pounds", "pence", "英镑"),
+    "CNY": ("yuan", "yuan", "fen", "元"),
+    "JPY": ("yen", "yen", "sen", "日元"),
+    "INR": ("rupee", "rupees", "paise", "卢比"),
+    "KRW": ("won", "won", "jeon", "韩元"),
 }
+
+# What may stand before an amount (``$5``, ``US$5``, ``RMB 100``) → currency code.
+CURRENCY_SIGNS: dict[str, str] = {
+    "$": "USD",
+    "US$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "CNY",
+    "￥": "CNY",
+    "₹": "INR",
+    "₩": "KRW",
+    **{code: code for code in CURRENCIES},
+    "RMB": "CNY",
+}
+
+# A word after an amount that names its currency → currency code.  After a sign the word
+# is the same currency said twice (``¥1,250元``, ``$5 dollars``) and is read once; the
+# Chinese words and the codes also make a bare amount money (``1,250元``, ``100 USD``).
+# ``¥`` is both yuan and yen: a yen word after it (``¥500円``) makes it yen.
+CURRENCY_WORDS: dict[str, str] = {
+    "dollars": "USD",
+    "dollar": "USD",
+    "美元": "USD",
+    "美金": "USD",
+    "euros": "EUR",
+    "euro": "EUR",
+    "欧元": "EUR",
+    "pounds": "GBP",
+    "pound": "GBP",
+    "英镑": "GBP",
+    "yuan": "CNY",
+    "renminbi": "CNY",
+    "元": "CNY",
+    "yen": "JPY",
+    "日元": "JPY",
+    "円": "JPY",
+    "rupees": "INR",
+    "rupee": "INR",
+    "卢比": "INR",
+    "won": "KRW",
+    "韩元": "KRW",
+    **{code: code for code in CURRENCIES},
+    "RMB": "CNY",
+}
+# The words that make a bare amount money (English words after a bare number are read
+# well as they stand: "5 dollars"; "5 pounds" may be a weight).
+BARE_CURRENCY_WORDS = frozenset(w for w in CURRENCY_WORDS if not w.islower())
+
+# "per" denominators of rates: ``km/s``, ``$5/month`` → (English, Chinese).
+PER_UNITS: dict[str, tuple[str, str]] = {
+    "s": ("second", "秒"),
+    "sec": ("second", "秒"),
+    "min": ("minute", "分钟"),
+    "h": ("hour", "小时"),
+    "hr": ("hour", "小时"),
+    "day": ("day", "天"),
+    "d": ("day", "天"),
+    "week": ("week", "周"),
+    "wk": ("week", "周"),
+    "month": ("month", "月"),
+    "mo": ("month", "月"),
+    "year": ("year", "年"),
+    "yr": ("year", "年"),
+}
+
+# Top-level domains that make a bare ``name.tld`` a web address (``example.org``); none is
+# a common English word, so ``it ended.so`` is not read as an address.
+TOP_LEVEL_DOMAINS = _words(
+    """
+    com org net io ai dev edu gov app co cn uk de fr jp tv me info xyz fm ly gg ru ca au eu
+    nl ch se hk tw kr sg nz site tech online blog
+    """
+)
+
+# File name endings read as part of a file name (``report.pdf`` → ``report dot P D F``).
+FILE_EXTENSIONS = _words(
+    """
+    pdf doc docx xls xlsx ppt pptx txt md csv tsv json yaml yml toml xml html htm css js ts
+    py ipynb rs java cpp sh exe zip tar gz rar png jpg jpeg gif svg webp mp3 mp4 wav flac
+    ogg mov avi mkv epub srt vtt log ini cfg
+    """
+)
 
 MONTHS = (
     "January",
@@ -139,60 +237,59 @@ ABBREVIATIONS: dict[str, str] = {
     "no": "number",
 }
 
-# Upper-case words that are said as words, not spelled out.
-WORD_ACRONYMS = frozenset(
-    {
-        "NASA",
-        "NATO",
-        "UNESCO",
-        "UNICEF",
-        "OPEC",
-        "FIFA",
-        "LASER",
-        "RADAR",
-        "SCUBA",
-        "AIDS",
-        "COVID",
-        "SARS",
-        "ASAP",
-        "GIF",
-        "JPEG",
-        "PIN",
-        "RAM",
-        "ROM",
-        "LAN",
-        "WAN",
-        "SIM",
-        "CAPTCHA",
-        "SWAT",
-        "OK",
-        "NAFTA",
-        "ASEAN",
-        "IKEA",
-        "LEGO",
-        "NASDAQ",
-        "ESA",
-        "GAAP",
-        "POSIX",
-        "YAML",
-        "TOML",
-        "JSON",
-        "WASM",
-        "DARPA",
-        "ANSI",
-        "CERN",
-        "MIDI",
-        "SaaS",
-        "BASIC",
-        "COBOL",
-        "FORTRAN",
-        "LIDAR",
-        "SONAR",
-        "INTERPOL",
-        "EPCOT",
-        "I",
-        "A",
-    }
+# Upper-case words are read by pronounceability (see ``acronyms.py``); these two lists
+# settle the words the rule would get wrong or leave to chance.  The user lexicon
+# overrides both.
+#
+# Said as words although the rule alone would spell them (or would not be sure).
+WORD_ACRONYMS = _words(
+    """
+    NASA NATO UNESCO UNICEF OPEC FIFA LASER RADAR SCUBA AIDS COVID SARS ASAP GIF JPEG
+    PIN RAM ROM LAN WAN SIM CAPTCHA SWAT OK NAFTA ASEAN IKEA LEGO NASDAQ ESA GAAP POSIX
+    YAML TOML JSON WASM DARPA ANSI CERN MIDI BASIC COBOL FORTRAN LIDAR SONAR INTERPOL
+    ARM EPCOT JAXA NVIDIA WYSIWYG MOOC SPAC FAANG LLAMA ASCII SaaS I A
+    """
+)
+
+# Spelled letter by letter although the rule would read them as a word (or might).
+INITIALISMS = _words(
+    """
+    AI AM AR CD EU EV HP ID IO IT MP OS PC PM TV UI UK UN US UX VR
+    AAA AMD API ASR AWS BBC BMW CEO CFO CIA CNN COO CPI CPU CSS CTO DIY DNA DVD ETA ETF
+    FAQ FBI GDP GPT GPU HDD HIV IBM ICU IDE IEA IMF IPO LCD LED LLM MIT MRI NBA NFL NHK
+    NLP NPU PDF RNA SDK SQL SSD TPU TTS UAE UFO URL USA USB WHO XML
+    CCTV DRAM HTML HTTP HTTPS IAEA IEEE LAPD NCAA NOAA NYPD UCLA USAF USSR
+    """
+)
+
+# Short words of ordinary English that an all-caps turn or an emphasis may hold: said as
+# words (``This is NOT a drill``), unless the turn itself is not shouting and the word is
+# also an initialism above (``US``, ``IT``, ``WHO``, ``AM``, ``PM``).
+COMMON_WORDS = _words(
+    """
+    AN AS AT BE BY DO GO HE IF IN IS IT ME MY NO OF OH ON OR SO TO UP US WE AM PM
+    ALL AND ANY ARE BAD BIG BUT CAN DAY DID END FAR FEW FOR GET GOT HAD HAS HER HIM
+    HIS HOT HOW ITS LET LOT MAN MAY NEW NOT NOW OFF OLD ONE OUR OUT OWN PUT RED RUN
+    SAY SEE SHE SIT TEN THE TOO TOP TRY TWO USE WAS WAY WHO WHY WIN WON YES YET YOU
+    """
+)
+
+# English consonant clusters, for the pronounceability of upper-case words (acronyms.py):
+# those that may begin a syllable, and those that may end one.
+CONSONANTS = "BCDFGHJKLMNPQRSTVWXZ"
+ENGLISH_ONSETS = _words(
+    """
+    BL BR CH CL CR DR DW FL FR GL GR GN KL KN KR PH PL PR SC SH SK SL SM SN SP ST SW TH TR
+    TW WH WR SQ SCH SCR SHR SPL SPR STR THR
+    """
+)
+ENGLISH_CODAS = _words(
+    """
+    BS CH CK CT DS FT GH GS KS LB LD LF LK LM LP LS LT LV MB MP MS NC ND NG NK NS NT NX PH PS
+    PT RB RC RD RF RG RK RL RM RN RP RS RT RV RX SC SH SK SP ST TH TS WD WK WL WN WS XT CTS
+    FTH FTS LCH LDS LFS LKS LMS LPS LTH LTS MPS MPT NCH NDS NGS NGTH NGTHS NKS NTH NTS PTS RBS
+    RCH RDS RGS RKS RLD RLDS RLS RMS RNS RPS RST RTH RTS SKS SPS STS TCH XTH
+    """
 )
 
 # Chinese measure words before which the number 2 is read 两, not 二.

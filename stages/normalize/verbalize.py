@@ -4,8 +4,10 @@ e-mail addresses, abbreviations and acronyms, in English or Chinese.
 One master regular expression (compiled at import) finds every token in a single pass;
 a handler per token kind renders it with the reader of the token's *context*: the
 turn's script when the turn is written in one script, otherwise the mix of Chinese
-characters and Latin words around the token (so ``GPT-4o`` inside a Chinese sentence
-becomes ``G P T 四o`` and ``$5`` inside an English clause becomes ``five dollars``).
+characters and Latin words around the token (so ``2021年`` in an English turn still becomes
+``二零二一年`` and ``$5`` in an English clause of a Chinese turn becomes ``five dollars``).
+Names made of Latin letters and digits are read the same way in both languages (see
+``_name``): ``GPT-4o`` → ``G P T four o``, never ``G P T 四o``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .acronyms import spelled
 from .patterns import GATE as _GATE
 from .patterns import MASTER as _MASTER
 from .readers import EN, ZH, Reader
-from .tables import ABBREVIATIONS, CLASSIFIERS, MONTHS, WORD_ACRONYMS
+from .tables import (
+    ABBREVIATIONS,
+    CLASSIFIERS,
+    COMMON_WORDS,
+    CURRENCY_SIGNS,
+    CURRENCY_WORDS,
+    INITIALISMS,
+    MONTHS,
+)
 
 __all__ = ["fold_digits", "verbalize"]
 
@@ -53,7 +64,17 @@ _COUNT_NEXT = re.compile(
 )
 _ZH_YEAR_BLOCK = re.compile(r"年(?:代|前|后|來|来|内|间|里|左右|多|半|以|了|的时间)")
 _LEFTOVER_DIGITS = re.compile(r"\d+")
-_WEB_WORDS = {False: (" dot ", " at ", " slash "), True: ("点", "艾特", "斜杠")}
+# dot, at, dash, underscore
+_WEB_WORDS = {False: (" dot ", " at ", " dash ", " underscore "), True: ("点", "艾特", "杠", "下划线")}
+_HOST_END = re.compile(r"[/?#:]")
+_WEB_RUNS = re.compile(r"\d+|[A-Za-z]+")
+_CAPS_WORD = re.compile(r"(?<![A-Za-z])[A-Z]{2,3}(?![A-Za-z])")
+_NAME_RUNS = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?")
+# A number after a Latin word and a space is part of a name (iPhone 15, RTX 4090) ...
+_LATIN_WORD_BEFORE = re.compile(r"[A-Za-z][A-Za-z\d]*[ ]$")
+# ... unless a Chinese measure word or scale follows it (GPU 8个, GPU 5万).
+_COUNTED = CLASSIFIERS | frozenset("月日号元万亿")
+_VERSION_WORD_BEFORE = re.compile(r"\bversion\s$", re.IGNORECASE)
 _MAY_END_SENTENCE = frozenset(
     {"et cetera", "Incorporated", "Limited", "Corporation", "Junior", "Senior", "Drive", "Street"}
 )
@@ -91,11 +112,16 @@ class _Turn:
         self._shouting: bool | None = None
 
     def shouting(self) -> bool:
-        """An upper-case turn ("THIS IS BIG NEWS") is emphasis, not a row of acronyms."""
+        """An upper-case turn ("THIS IS BIG NEWS") is emphasis, not a row of acronyms: most
+        letters are capitals and some capital word is a short English word ("IS")."""
         if self._shouting is None:
             letters = _LATIN_LETTERS.findall(self.text)
             upper = sum(c.isupper() for c in letters)
-            self._shouting = len(letters) >= 8 and upper > 0.7 * len(letters)
+            self._shouting = (
+                len(letters) >= 8
+                and upper > 0.7 * len(letters)
+                and any(w in COMMON_WORDS for w in _CAPS_WORD.findall(self.text))
+            )
         return self._shouting
 
     def reader(self, start: int, end: int) -> Reader:
@@ -137,7 +163,19 @@ class _Turn:
     def _dispatch(self, m: re.Match[str]) -> str:
         kind = m.lastgroup
         reader = self.reader(m.start(), m.end())
+        if reader.zh and kind == "num" and self.names_number(m):
+            reader = EN
         return _HANDLERS[kind](self, m, reader)  # type: ignore[index]
+
+    def names_number(self, m: re.Match[str]) -> bool:
+        """A plain number that is part of a Latin name (``iPhone 15``, ``RTX 4090``)."""
+        start = m.start()
+        return (
+            self.text[start - 1 : start] == " "  # cheap test first: most numbers fail it
+            and not (m["unit"] or m["scale"] or m["neg"] or m["nword"])
+            and self.after(m, 1) not in _COUNTED
+            and _LATIN_WORD_BEFORE.search(self.before(m)) is not None
+        )
 
     # ── context helpers ─────────────────────────────────────────────────────
     def before(self, m: re.Match[str], size: int = 24) -> str:
@@ -157,31 +195,47 @@ Handler = Callable[[_Turn, "re.Match[str]", Reader], str]
 
 
 def _email(t: _Turn, m: re.Match[str], r: Reader) -> str:
+    """``john.doe@example.org`` → ``john dot doe at example dot org`` (zh: 点, 艾特)."""
     user, _, host = m.group().partition("@")
-    dot, at, _ = _WEB_WORDS[r.zh]
-    return _spell_parts(user, dot, r) + at + _spell_parts(host, dot, r)
+    return _spell_parts(user, r) + _WEB_WORDS[r.zh][1] + _spell_parts(host, r)
 
 
 def _url(t: _Turn, m: re.Match[str], r: Reader) -> str:
+    """The host only: scheme, ``www.``, port, path, query and fragment are not said
+    (``https://www.example.org/a/b?x=1`` → ``example dot org``)."""
     raw = m.group()
     url = raw.rstrip(".,;:!?'\")")
-    body = re.sub(r"^(?:https?://)?(?:www\.)?", "", url)
-    host, _, path = body.partition("/")
-    dot, _, slash = _WEB_WORDS[r.zh]
-    spoken = _spell_parts(host, dot, r)
-    for part in filter(None, re.split(r"[/?#=&]+", path)):
-        spoken += slash + _spell_parts(part, dot, r)
-    return spoken + raw[len(url) :]
+    body = re.sub(r"^(?:https?://)?(?:[^/@]*@)?(?:www\.)?", "", url)
+    host = _HOST_END.split(body, maxsplit=1)[0]
+    return _spell_parts(host, r) + raw[len(url) :]
 
 
-def _spell_parts(text: str, dot: str, r: Reader) -> str:
-    """``john.smith-2`` → ``john dot smith dash two``: words kept, digits read one by one."""
+def _file(t: _Turn, m: re.Match[str], r: Reader) -> str:
+    """``report.pdf`` → ``report dot P D F``: the ending as an upper-case word would be read."""
+    ext = m["fext"]
+    if any(c.isdigit() for c in ext):
+        spoken = _name_reading(ext.upper(), t)
+    else:
+        spoken = r.letters(ext.upper()) if spelled(ext.upper()) else ext
+    return _spell_parts(m["fname"], r) + _WEB_WORDS[r.zh][0] + spoken
+
+
+def _spell_parts(text: str, r: Reader) -> str:
+    """``john.smith-2`` → ``john dot smith dash two``: words kept (upper-case ones by the
+    acronym rule: ``BBC.co.uk`` → ``B B C dot co dot uk``), digits read one by one."""
+    dot, _, dash, underscore = _WEB_WORDS[r.zh]
     pieces = []
     for piece in text.split("."):
-        piece = re.sub(r"\d+", lambda d: " " + r.digits(d.group()) + " ", piece)
-        piece = piece.replace("-", " dash ").replace("_", " underscore ")
+        piece = _WEB_RUNS.sub(lambda d: " " + _web_run(d.group(), r) + " ", piece)
+        piece = piece.replace("-", dash).replace("_", underscore)
         pieces.append(" ".join(piece.split()))
     return dot.join(pieces)
+
+
+def _web_run(run: str, r: Reader) -> str:
+    if run[0].isdigit():
+        return r.digits(run)
+    return r.letters(run) if len(run) > 1 and run.isupper() and spelled(run) else run
 
 
 def _iso(t: _Turn, m: re.Match[str], r: Reader) -> str:
@@ -224,7 +278,40 @@ def _clock(t: _Turn, m: re.Match[str], r: Reader) -> str:
 
 
 def _money(t: _Turn, m: re.Match[str], r: Reader) -> str:
-    return r.money(m["cur"], m["amt"], (m["mscale"] and m["mscale"].strip()) or m["mzscale"])
+    """``¥1,250元``, ``$5 dollars``, ``-$30``, ``US$5/month``: the currency is said once.
+
+    A word after the amount that names the sign's currency is the same thing written twice
+    and is not said again; after ``¥`` a yen word makes it yen.  A word of another currency
+    stays as written (``$5 euros`` → ``five dollars euros``)."""
+    code, word, per = CURRENCY_SIGNS[m["cur"]], m["mword"], m["mper"]
+    kept = ""
+    if word:
+        named = CURRENCY_WORDS[word]
+        if named == code or (m["cur"] in "¥￥" and named == "JPY"):
+            code = named
+        else:
+            start = m.start("mword") - m.string[m.start("mword") - 1].isspace()
+            kept, per = m.string[start : m.end()], None
+    negative = "-" if (m["mneg"] or m["mneg2"]) else ""
+    scale = (m["mscale"] and m["mscale"].strip()) or m["mzscale"]
+    return _say_money(r, code, negative + m["mamt"], m["mto"], scale, per) + kept
+
+
+def _say_money(
+    r: Reader, code: str, amount: str, to: str | None, scale: str | None, per: str | None
+) -> str:
+    """An amount or a range of money (``five to ten dollars``, ``五到十美元``), maybe a rate
+    (``per`` is the ``/month`` after it)."""
+    per = per and per[1:]
+    if not to:
+        return r.money(code, amount, scale, per)
+    if r.zh:
+        low = r.scaled(amount, scale) if scale else r.number(amount)
+    elif scale or "." not in amount + to:
+        low = r.number(amount)
+    else:  # $3.50-$4.50: three dollars fifty to four dollars fifty
+        low = r.money(code, amount, None)
+    return r.per(low + r.range_word() + r.money(code, to, scale), per)
 
 
 def _phone(t: _Turn, m: re.Match[str], r: Reader) -> str:
@@ -237,6 +324,8 @@ def _range(t: _Turn, m: re.Match[str], r: Reader) -> str:
     left, right = m["r1"], m["r2"]
     if m["rdash"] == "-" and not float(left.replace(",", "")) < float(right.replace(",", "")):
         return _read_number(t, m, r, left) + " " + _read_number(t, m, r, right)
+    if m["rword"]:  # 5-10元, 5-10 USD
+        return _say_money(r, CURRENCY_WORDS[m["rword"]], left, right, None, None)
     percent = bool(m["rp2"] or m["rp1"])
     if percent and r.zh:
         return r.percent(left) + r.range_word() + r.percent(right)
@@ -280,12 +369,25 @@ def _version(t: _Turn, m: re.Match[str], r: Reader) -> str:
     parts = (m["ver"] or m["dots"]).split(".")
     joiner = "点" if r.zh else " point "
     head = ("V" if r.zh else "version ") if m["ver"] else ""
+    if head and not r.zh and _VERSION_WORD_BEFORE.search(t.before(m, 9)):
+        head = ""  # "version v2.1" is not "version version two point one"
     return head + joiner.join(r.number(p) for p in parts)
 
 
 def _num(t: _Turn, m: re.Match[str], r: Reader) -> str:
     number = ("-" if m["neg"] else "") + m["n"]
-    unit, scale = m["unit"], m["scale"]
+    unit, scale, word = m["unit"], m["scale"], m["nword"]
+    if word and not unit:  # 1,250元, 1.5万元, 100 USD
+        scale = (scale and scale.strip()) or m["nzscale"]
+        return _say_money(r, CURRENCY_WORDS[word], number, None, scale, m["nper"])
+    if word:  # 5 m USD: a unit, then a word that is not said as money
+        return _num_plain(t, m, r, number, unit, None) + m.string[m.end("unit") : m.end()]
+    return _num_plain(t, m, r, number, unit, scale)
+
+
+def _num_plain(
+    t: _Turn, m: re.Match[str], r: Reader, number: str, unit: str | None, scale: str | None
+) -> str:
     if scale:
         return r.scaled(number, scale.strip())
     spoken = _plain_number(t, m, r, number)
@@ -331,22 +433,44 @@ def _looks_like_year(t: _Turn, m: re.Match[str], value: int) -> bool:
     return not _COUNT_NEXT.match(t.after(m))
 
 
-def _alnum(t: _Turn, m: re.Match[str], r: Reader) -> str:
-    pieces = []
-    for run in re.findall(r"[A-Za-z]+|\d+", m.group()):
-        if run.isdigit():
-            pieces.append(
-                r.pair(run)
-                if pieces and len(run) == 4
-                else r.digits(run)
-                if len(run) > 4
-                else r.number(run)
-            )
-        elif (run.isupper() and run not in WORD_ACRONYMS) or len(run) <= 2:
-            pieces.append(r.letters(run))
-        else:
-            pieces.append(run)
-    return ("" if r.zh else " ").join(pieces)
+def _name(t: _Turn, m: re.Match[str], r: Reader) -> str:
+    """A name of Latin letters and digits is read in English in both languages, so no
+    Chinese numeral lands inside a Latin word: ``GPT-4o`` → ``G P T four o``, ``H200`` →
+    ``H two hundred``, ``Qwen2.5-7B`` → ``Qwen two point five seven B``, ``COVID-19`` →
+    ``COVID nineteen``, ``5G`` → ``five G``, ``MP3s`` → ``M P threes``."""
+    return _name_reading(m.group(), t)
+
+
+def _name_reading(token: str, t: _Turn) -> str:
+    runs = _NAME_RUNS.findall(token)
+    plural = len(runs) > 1 and runs[-1] == "s" and runs[-2][0].isdigit()
+    if plural:
+        runs.pop()
+    pieces: list[str] = []
+    for run in runs:
+        pieces.append(_name_digits(run, bool(pieces)) if run[0].isdigit() else _name_letters(run, t))
+    if plural:
+        last = pieces[-1]
+        pieces[-1] = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last[-1] in "sx" else "s")
+    return " ".join(pieces)
+
+
+def _name_digits(run: str, after_letters: bool) -> str:
+    """Digits in a name, in English: ``4090`` after letters in pairs (forty ninety), long or
+    zero-led runs digit by digit, decimals with ``point``."""
+    if "." in run:
+        return EN.number(run)
+    if len(run) > 4 or (len(run) > 1 and run[0] == "0"):
+        return EN.digits(run)
+    return EN.pair(run) if after_letters and len(run) == 4 else EN.number(run)
+
+
+def _name_letters(run: str, t: _Turn) -> str:
+    """Letters in a name: capitals by the acronym rule (``GPT`` spelled, ``COVID`` said),
+    lower- and mixed-case words kept unless very short or a known initialism (``mp``)."""
+    if run.isupper():
+        return EN.letters(run) if spelled(run, t.shouting()) else run
+    return EN.letters(run) if len(run) <= 2 or run.upper() in INITIALISMS else run
 
 
 def _dotted(t: _Turn, m: re.Match[str], r: Reader) -> str:
@@ -367,11 +491,13 @@ def _abbr(t: _Turn, m: re.Match[str], r: Reader) -> str:
 
 
 def _acronym(t: _Turn, m: re.Match[str], r: Reader) -> str:
+    """An upper-case word: said or spelled by one rule for every turn (see ``acronyms.py``);
+    a plural or possessive ending stays (``GPUs`` → ``G P Us``, ``NASA's``)."""
     word, suffix = m["ac"], m["acs"] or ""
-    if word in WORD_ACRONYMS or t.shouting():
-        return m.group()
     if word in _ROMAN and not suffix and re.search(r"[A-Z][a-z]+\s$", t.before(m)):
         return r.number(str(_ROMAN[word]))
+    if not spelled(word, t.shouting()):
+        return m.group()
     return r.letters(word) + suffix
 
 
@@ -383,6 +509,7 @@ def _symbol(t: _Turn, m: re.Match[str], r: Reader) -> str:
 _HANDLERS: dict[str, Handler] = {
     "email": _email,
     "url": _url,
+    "file": _file,
     "iso": _iso,
     "mdy": _mdy,
     "mdate": _mdate,
@@ -399,7 +526,7 @@ _HANDLERS: dict[str, Handler] = {
     "ratio": _ratio,
     "version": _version,
     "num": _num,
-    "alnum": _alnum,
+    "name": _name,
     "dotted": _dotted,
     "abbr": _abbr,
     "acro": _acronym,

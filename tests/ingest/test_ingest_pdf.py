@@ -20,7 +20,7 @@ def pdf_ingester(**options: object) -> PdfIngester:
     return PdfIngester(build_options(PdfIngester.Options, options, "stages.ingest.pdf"))
 
 
-def test_multi_page_pdf_has_a_section_per_page(tmp_path, ctx, text_pdf):
+def test_pdf_without_headings_is_one_untitled_section_of_paragraphs(tmp_path, ctx, text_pdf):
     source = write(tmp_path, "report.pdf", text_pdf)
     doc = pdf_ingester().ingest(source, ctx)
     assert doc.kind == "pdf"
@@ -28,9 +28,10 @@ def test_multi_page_pdf_has_a_section_per_page(tmp_path, ctx, text_pdf):
     assert doc.metadata["pages"] == 3
     assert doc.metadata["author"] == "Test Author"
     assert doc.language == "en"
-    assert [s.heading for s in doc.sections] == ["Page 1", "Page 2", "Page 3"]
-    for section, expected in zip(doc.sections, PAGE_TEXTS, strict=True):
-        assert " ".join(section.text.split()) == expected
+    # No heading, no bookmark: one section without a heading, never "Page N" ones; each
+    # page's sentence ends a paragraph, so each is a paragraph of its own.
+    assert [s.heading for s in doc.sections] == [""]
+    assert doc.sections[0].text.split("\n\n") == list(PAGE_TEXTS)
 
 
 def test_title_falls_back_to_the_first_line_when_metadata_is_a_placeholder():

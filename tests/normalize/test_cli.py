@@ -67,3 +67,52 @@ def test_bad_jsonl_line_is_an_input_error() -> None:
     assert result.returncode == 3
     assert "line 2" in result.stderr
     assert json.loads(result.stdout.splitlines()[0])["normalized"] == "ok."
+
+
+SLIPS_SCRIPT = """# Slips
+
+## Money
+[S1] 价格是¥1,250元，打折后￥30元。
+[S2] It costs $5 dollars, or ¥1,250元 in Beijing.
+## Web and names
+[S1] Visit https://example.org/a/b/1?x=2#top or mail john.doe@example.org.
+[S2] 我们聊一下GPT-4o和iPhone 15，IKAROS和NASA，还有NHK。
+"""
+SLIPS_NORMALIZED = """# Slips
+## Money
+[S1]价格是一千二百五十元，打折后三十元。
+[S2]It costs five dollars, or one thousand two hundred fifty yuan in Beijing.
+## Web and names
+[S1]Visit example dot org or mail john dot doe at example dot org.
+[S2]我们聊一下G P T four o和iPhone fifteen，IKAROS和NASA，还有N H K。
+"""
+
+
+def test_script_file_on_a_terminal(tmp_path: Path) -> None:
+    """Issue 10 item 13's slips, through the command on a pseudo-terminal, per turn."""
+    import os
+    import pty
+
+    script = tmp_path / "script.txt"
+    script.write_text(SLIPS_SCRIPT, encoding="utf-8")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [str(ENTRY), "normalize", "-l", "zh", str(script)],
+            stdin=follower, stdout=follower, stderr=follower,
+        )  # fmt: skip
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closes when the command exits
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    screen = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    assert screen == SLIPS_NORMALIZED
