@@ -39,8 +39,8 @@ __all__ = ["MAX_SECTIONS", "Layout", "Line", "layout", "page_lines"]
 
 MAX_SECTIONS = 40
 HEADING_SCALE = 1.15  # a heading is this much larger than the body text (or bold)
-HEADING_MAX_WORDS = 15
-HEADING_MAX_CHARS = 120
+HEADING_MAX_WORDS = 20
+HEADING_MAX_CHARS = 200
 HEADING_MAX_LINES = 3
 TITLE_WITHIN = 6  # the title is among the first lines of the first page
 FUZZY = 0.85  # how alike two running headers must be to count as one
@@ -67,6 +67,11 @@ _CAPTION = re.compile(r"^(?:fig(?:ure)?\.?|table|tab\.|chart|图|表)\s*[\dIVX]"
 _CLOSERS = "\"'”’»)]}」』）》】"
 _SENTENCE_END = frozenset(".!?。！？…‼⁇")
 _OPEN_END = frozenset(",;:-–—(/&+")  # a line ending so goes on
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but nor of to in on at by for with from into onto that which who whom "
+    "whose as than is are was were be been this these those its their his her our your my "
+    "not if when while where so".split()
+)
 _NO_HEADING_END = frozenset(".,;:!。，；：！、…")
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demibold|extrabold|ultrabold|-bd\b", re.I)
 _GLUED = re.compile(r"(?<=[a-z]{2})([.!?])(?=[A-Z][a-z])")
@@ -167,8 +172,11 @@ class _LineBuilder:
 
 
 def _line_text(text: str) -> str:
-    text = clean_text(text.replace("\n", " "))
-    return _CJK_SPACE.sub("", _SPACES.sub(" ", text)).strip()
+    text = _SPACES.sub(" ", clean_text(text.replace("\n", " "))).strip()
+    # A soft or Unicode hyphen ending the line is a line-end hyphen; others are invisible.
+    if text.endswith(("\u00ad", "\u2010")):
+        text = text[:-1] + "-"
+    return _CJK_SPACE.sub("", text.replace("\u00ad", ""))
 
 
 def page_lines(page: Any, index: int, bold_of: Callable[[Any], bool]) -> list[Line]:
@@ -196,7 +204,7 @@ def font_is_bold(font: Any) -> bool:
         descriptor = descriptor.get_object()
         weight = float(descriptor.get("/FontWeight", 400))
         return weight >= 600 or bool(int(descriptor.get("/Flags", 0)) & (1 << 18))
-    except (AttributeError, TypeError, ValueError, IndexError, KeyError):
+    except Exception:  # a damaged font dictionary only loses the weight, not the text
         return False
 
 
@@ -279,12 +287,15 @@ def _body_style(lines: Iterable[Line]) -> tuple[float, bool]:
     return body, bold[body] > sizes[body] / 2
 
 
-def _heading_like(line: Line, body: float, bold_body: bool) -> bool:
-    larger = line.size >= body * HEADING_SCALE
-    bolder = line.bold and not bold_body and line.size >= body * 0.95
-    if not (larger or bolder):
-        return False
-    text = line.text
+def _set_apart(line: Line, body: float, bold_body: bool) -> bool:
+    """Set noticeably larger than the body text, or bold where the body is not."""
+    if line.size >= body * HEADING_SCALE:
+        return True
+    return line.bold and not bold_body and line.size >= body * 0.95
+
+
+def _heading_text(text: str) -> bool:
+    """Short, ends without closing punctuation, has words, is no page number or caption."""
     if len(text) > HEADING_MAX_CHARS or len(text.split()) > HEADING_MAX_WORDS:
         return False
     if text[-1] in _NO_HEADING_END or sum(ch.isalpha() for ch in text) < 2:
@@ -293,15 +304,16 @@ def _heading_like(line: Line, body: float, bold_body: bool) -> bool:
 
 
 def _items(pages: Sequence[list[Line]], body: float, bold_body: bool) -> list[Line | _Heading]:
-    """Lines in reading order, with runs of heading lines of one style grouped.  A run
-    followed by a line of the same style that is not heading-like (a bold paragraph's
-    last line) or longer than :data:`HEADING_MAX_LINES` is body text after all."""
+    """Lines in reading order, with headings grouped: a run of up to
+    :data:`HEADING_MAX_LINES` consecutive lines of one set-apart style, each alone on its
+    baseline, whose text reads as a heading.  A longer run, or one that ends a sentence
+    (a bold paragraph), is body text."""
     flat = [line for lines in pages for line in lines]
     items: list[Line | _Heading] = []
     i = 0
     while i < len(flat):
         line = flat[i]
-        if not _heading_like(line, body, bold_body) or _shares_baseline(flat, i):
+        if not _set_apart(line, body, bold_body) or _shares_baseline(flat, i):
             items.append(line)
             i += 1
             continue
@@ -311,16 +323,14 @@ def _items(pages: Sequence[list[Line]], body: float, bold_body: bool) -> list[Li
             and flat[j].style == line.style
             and flat[j].page == line.page
             and 0 < flat[j - 1].y - flat[j].y < 2.5 * line.size
-            and _heading_like(flat[j], body, bold_body)
+            and not _shares_baseline(flat, j)
         ):
             j += 1
-        run = flat[i:j]
-        spill = j < len(flat) and flat[j].style == line.style and flat[j].page == line.page
-        words = sum(len(r.text.split()) for r in run)
-        if spill or len(run) > HEADING_MAX_LINES or words > HEADING_MAX_WORDS + 5:
-            items.extend(run)
+        heading = _Heading(flat[i:j])
+        if j - i <= HEADING_MAX_LINES and _heading_text(heading.text):
+            items.append(heading)
         else:
-            items.append(_Heading(run))
+            items.extend(flat[i:j])
         i = j
     return items
 
@@ -417,16 +427,16 @@ def _join(a: str, b: str, vocabulary: _Vocabulary) -> str:
     if not a or not b:
         return a or b
     last, first = a[-1], b[0]
-    if last == "-" and len(a) > 1 and a[-2].isalpha():
-        if first.islower():
+    if last == "-" and len(a) > 1 and a[-2].isalnum():
+        if first.islower() and a[-2].isalpha():
             left = re.search(r"[^\W\d_]+$", a[:-1])
             right = re.match(r"[^\W\d_]+", b)
             if left and right and vocabulary.keeps_hyphen(left.group(), right.group()):
                 return a + b
             return a[:-1] + b
-        if first.isalpha() or first.isdigit():
-            return a + b  # Franco-/Prussian, COVID-/19
-    if last in "—/" or _CJK_CHAR.match(last) or _CJK_CHAR.match(first):
+        if first.isalnum():
+            return a + b  # Franco-/Prussian, COVID-/19, 2019-/2020
+    if (last in "—/" and a[-2:-1] != " ") or _CJK_CHAR.match(last) or _CJK_CHAR.match(first):
         return a + b
     return f"{a} {b}"
 
@@ -501,8 +511,11 @@ def _continues(previous: Line, line: Line, metrics: _Metrics) -> bool:
         indented = line.x - previous.x > 0.8 * size
         return not (indented or short)
     # A short line without closing punctuation before a capitalised one: a heading or
-    # a label set like the body text.
-    return not (short and _opens(line.text) and previous.text[-1] not in _OPEN_END)
+    # a label set like the body text, unless it ends on a word that needs a next one
+    # (text run short beside a figure: "...into camp that" / "Johnston is coming").
+    last = previous.text.rsplit(" ", 1)[-1]
+    hanging = previous.text[-1] in _OPEN_END or last in _FUNCTION_WORDS
+    return not (short and _opens(line.text) and not hanging)
 
 
 def _flows_over(previous: Line, line: Line, metrics: _Metrics, unindented: bool) -> bool:

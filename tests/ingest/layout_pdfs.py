@@ -15,7 +15,8 @@ HEADINGS = (
     "Building a Sail",
     "IKAROS in Orbit",
     "LightSail and Its Lessons",
-    "Steering Without Fuel",
+    # Wraps onto a second line at 13 pt, and its first line ends with a comma.
+    "Steering Without Fuel: How Sail Teams Turn, Tilt and Trim a Craft With Nothing but the Angle of Sunlight",
     "Risks in Deep Space",
     "What Comes Next",
 )
@@ -66,10 +67,12 @@ def make_report_pdf(
     outline: bool = False,
     heading_size: float = 13,
     heading_bold: bool = True,
+    headings: tuple[str, ...] = HEADINGS,
     body_size: float = 11,
 ) -> LayoutPdf:
     """A report of ``pages_wanted`` pages: a 20-pt title line, 13-pt bold headings, 11-pt
-    body text, a running header and a footer with the page number (``{n}``/``{total}``/
+    body text, a running header (a ``{n}`` in it puts the page number after the text on odd
+    pages, before it on even ones) and a footer with the page number (``{n}``/``{total}``/
     ``{roman}`` in ``footer``).  Sections grow until the page count is reached."""
     from fpdf import FPDF
 
@@ -77,7 +80,10 @@ def make_report_pdf(
         def header(self) -> None:
             if header:
                 self.set_font("Helvetica", size=8)
-                self.cell(0, 6, header, align="C", new_x="LMARGIN", new_y="NEXT")
+                n = self.page_no()
+                # A header with the page number on the outer side: "12 Title", "Title 13".
+                text = header.format(n=n) if "{n}" not in header or n % 2 else f"{n} {header.replace('{n}', '')}"
+                self.cell(0, 6, text.strip(), align="C", new_x="LMARGIN", new_y="NEXT")
                 self.ln(4)
 
         def footer(self) -> None:
@@ -99,7 +105,7 @@ def make_report_pdf(
         pdf.ln(4)
     paragraphs: list[str] = []
     crossing: list[str] = []
-    headings: list[str] = []
+    found: list[str] = []
     number = 0
 
     def paragraph(text: str) -> None:
@@ -111,20 +117,20 @@ def make_report_pdf(
         paragraphs.append(_flat(text))
         pdf.ln(3)
 
-    for index, heading in enumerate(HEADINGS):
+    for index, heading in enumerate(headings):
         if with_headings:
             if pdf.get_y() > pdf.h - 45:  # keep a heading with its first lines
                 pdf.add_page()
             pdf.ln(3)
             pdf.set_font("Helvetica", "B" if heading_bold else "", heading_size)
             pdf.multi_cell(0, heading_size * 0.5, heading, new_x="LMARGIN", new_y="NEXT")
-            headings.append(heading)
+            found.append(heading)
             pdf.ln(1)
         if index == 2:
             paragraph(HYPHENATED)
         # Fill evenly so the document ends on the wanted page.
-        remaining = len(HEADINGS) - index
-        while pdf.page_no() < 1 + (pages_wanted - 1) * (index + 1) // len(HEADINGS) or (
+        remaining = len(headings) - index
+        while pdf.page_no() < 1 + (pages_wanted - 1) * (index + 1) // len(headings) or (
             remaining == 1 and pdf.page_no() < pages_wanted
         ):
             paragraph(body_paragraph(number))
@@ -133,11 +139,11 @@ def make_report_pdf(
         number += 1
     data = bytes(pdf.output())
     if outline:
-        data = add_outline(data, [(h, _page_of(data, h)) for h in headings])
+        data = add_outline(data, [(h, _page_of(data, h)) for h in found])
     return LayoutPdf(
         data,
         metadata_title or TITLE,
-        tuple(headings),
+        tuple(found),
         tuple(paragraphs),
         tuple(crossing),
         pdf.page_no(),
@@ -185,11 +191,15 @@ def add_outline(data: bytes, entries: list[tuple[str, int]]) -> bytes:
 # ── a Chinese PDF without a font file ────────────────────────────────────────────
 
 
-def make_chinese_pdf(pages: list[list[tuple[float, str]]], footer: str = "") -> bytes:
-    """A PDF whose pages hold lines ``(font size, text)`` top-down in the standard
+CjkLine = tuple[float, str] | tuple[float, str, bool]
+
+
+def make_chinese_pdf(pages: list[list[CjkLine]], footer: str = "") -> bytes:
+    """A PDF whose pages hold lines ``(font size, text[, bold])`` top-down in the standard
     non-embedded CJK font STSong-Light (Adobe-GB1, UCS-2 encoding): every PDF reader
-    supplies that font, so no font file is needed.  Lines 1.5 sizes apart; a gap of one
-    size before a line whose size differs from the previous one's; ``footer`` (with
+    supplies that font, so no font file is needed.  Its bold variant differs only by
+    ``/FontWeight 700`` in its descriptor (the name still says Light).  Lines 1.5 sizes
+    apart; a gap of one size before a line set unlike the previous one; ``footer`` (with
     ``{n}``) at the foot of every page."""
     objects: list[bytes] = []
 
@@ -197,13 +207,16 @@ def make_chinese_pdf(pages: list[list[tuple[float, str]]], footer: str = "") -> 
         objects.append(body)
         return len(objects)
 
-    font = add(
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
-        b"/DescendantFonts [ << /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> "
-        b"/FontDescriptor << /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
-        b"/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
-        b"/CapHeight 880 /StemV 93 >> /DW 1000 >> ] >>"
+    regular, bold = (
+        add(
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
+            b"/DescendantFonts [ << /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+            b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> "
+            b"/FontDescriptor << /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
+            b"/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
+            b"/CapHeight 880 /StemV 93 /FontWeight %d >> /DW 1000 >> ] >>" % weight
+        )
+        for weight in (400, 700)
     )
     pages_id = len(objects) + 1 + 2 * len(pages)
     kids = []
@@ -217,8 +230,8 @@ def make_chinese_pdf(pages: list[list[tuple[float, str]]], footer: str = "") -> 
         kids.append(
             add(
                 b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] "
-                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
-                % (pages_id, font, content)
+                b"/Resources << /Font << /F1 %d 0 R /F2 %d 0 R >> >> /Contents %d 0 R >>"
+                % (pages_id, regular, bold, content)
             )
         )
     add(
@@ -243,19 +256,21 @@ def make_chinese_pdf(pages: list[list[tuple[float, str]]], footer: str = "") -> 
     return out.getvalue()
 
 
-def _cjk_content(lines: list[tuple[float, str]], footer: str) -> bytes:
+def _cjk_content(lines: list[CjkLine], footer: str) -> bytes:
     y, previous, ops = 800.0, None, []
-    for size, text in lines:
-        if previous is not None and size != previous:
+    for size, text, *bold in lines:
+        style = (size, bool(bold and bold[0]))
+        if previous is not None and style != previous:
             y -= size
-        ops.append(_cjk_text(size, 56, y, text))
+        ops.append(_cjk_text(size, 56, y, text, style[1]))
         y -= size * 1.5
-        previous = size
+        previous = style
     if footer:
         ops.append(_cjk_text(9, 280, 40, footer))
     return zlib.compress(b"\n".join(ops))
 
 
-def _cjk_text(size: float, x: float, y: float, text: str) -> bytes:
+def _cjk_text(size: float, x: float, y: float, text: str, bold: bool = False) -> bytes:
     hex_text = text.encode("utf-16-be").hex().upper().encode()
-    return b"BT /F1 %.1f Tf %.1f %.1f Td <%s> Tj ET" % (size, x, y, hex_text)
+    font = b"/F2" if bold else b"/F1"
+    return b"BT %s %.1f Tf %.1f %.1f Td <%s> Tj ET" % (font, size, x, y, hex_text)

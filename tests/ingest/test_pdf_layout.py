@@ -77,6 +77,13 @@ def test_metadata_title_wins_and_the_title_line_is_not_body_text():
     assert paragraphs(doc) == list(pdf.paragraphs)
 
 
+def test_running_header_with_the_page_number_on_alternating_sides_is_dropped():
+    pdf = make_report_pdf(pages_wanted=4, header="Solar Sail Briefing {n}", footer="")
+    doc = pdf_document(pdf.data, "x.pdf")
+    assert "Briefing" not in doc.text
+    assert paragraphs(doc) == list(pdf.paragraphs)
+
+
 @pytest.mark.parametrize("footer", ["{n}", "Page {n}", "{n} / {total}", "- {n} -", "{roman}", "p. {n}"])
 def test_page_numbers_in_any_form_are_dropped(footer):
     pdf = make_report_pdf(pages_wanted=4, footer=footer, header="")
@@ -104,15 +111,18 @@ def test_without_headings_or_bookmarks_the_text_is_one_untitled_section():
 
 
 def test_plain_headings_without_bookmarks_stay_paragraphs_of_their_own():
-    pdf = make_report_pdf(pages_wanted=3, heading_size=11, heading_bold=False, with_title_line=False)
+    one_line = tuple(h for h in HEADINGS if len(h) < 40)  # a wrapped plain heading is prose
+    pdf = make_report_pdf(
+        pages_wanted=3, heading_size=11, heading_bold=False, with_title_line=False, headings=one_line
+    )
     doc = pdf_document(pdf.data, "x.pdf")
     # No /Title and nothing larger than the body: the first line, standing alone, is the
     # title; the other headings are paragraphs, not glued to the text they head.
-    assert doc.title == HEADINGS[0]
+    assert doc.title == one_line[0]
     assert [s.heading for s in doc.sections] == [""]
     found = paragraphs(doc)
-    assert [p for p in found if p in HEADINGS] == list(HEADINGS[1:])
-    assert [p for p in found if p not in HEADINGS] == list(pdf.paragraphs)
+    assert [p for p in found if p in one_line] == list(one_line[1:])
+    assert [p for p in found if p not in one_line] == list(pdf.paragraphs)
 
 
 CHINESE_BODY = (
@@ -135,6 +145,15 @@ def test_chinese_headings_footers_and_lines_join_without_spaces():
         ("光的推力", "".join(CHINESE_BODY)),
         ("早期设想", "一百年前，科学家就提出了用光推动飞船的想法。"),
     ]
+
+
+def test_bold_from_the_font_weight_alone_marks_headings_of_body_size():
+    # The bold font's name says "Light"; only /FontWeight 700 in its descriptor tells.
+    body = [(10.5, line) for line in CHINESE_BODY]
+    pages = [[(10.5, "光的推力", True), *body], [(10.5, "早期设想", True), *body]]
+    doc = pdf_document(make_chinese_pdf(pages), "zh.pdf")
+    assert [s.heading for s in doc.sections] == ["光的推力", "早期设想"]
+    assert [s.text for s in doc.sections] == ["".join(CHINESE_BODY)] * 2
 
 
 @pytest.mark.slow
