@@ -52,6 +52,7 @@ _GLUED = re.compile(r"(?<=[a-z\d)\]%])([.!?]+[\"'’”)]*)(?=[A-Z][a-z]|[A-Z]{2
 _EN_END = re.compile(r"(?:\.{3}|…|[.!?])+[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9])")
 _ZH_END = re.compile(r"[。！？!?；;]+[”’」』）)]*")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)]) )")
+_LIST_MARK = re.compile(r"^(?:[-*•]|\d+[.)]) +")
 MIN_CHARS = {"en": 30, "zh": 10}
 MAX_CHARS = {"en": 320, "zh": 120}
 DAMPING = 0.85
@@ -62,7 +63,7 @@ NEIGHBOURS = 24
 
 def paragraphs(text: str) -> list[str]:
     """``text``'s paragraphs (blank lines and list items separate them), whitespace folded."""
-    folded = (" ".join(p.split()) for p in _PARAGRAPH.split(text))
+    folded = (_LIST_MARK.sub("", " ".join(p.split())) for p in _PARAGRAPH.split(text))
     return [p for p in folded if p]
 
 
@@ -244,7 +245,12 @@ _ZH_COMMON = frozenset(
     "传到 流行 各有 今天 时候 出现 进入 变成 方法 之一 一起 一样 起来 没有 不是 非常 可能 需要 通过".split()
 )
 _ZH_EDGE = frozenset("的了是在和与也都就把被从而又很更最这那其之以及或对为着过吗呢吧啊并所等个")
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*|[^\sA-Za-z0-9]")
+_TOKEN = re.compile(r"[A-Za-z0-9][\w'’./-]*[\w]|[A-Za-z0-9]|[^\sA-Za-z0-9]")
+
+
+def _is_word(token: str) -> bool:
+    """A plain word (letters, an apostrophe or hyphen, a possessive): not code or a path."""
+    return bool(re.fullmatch(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*", token))
 
 
 def _is_name(word: str) -> bool:
@@ -262,7 +268,7 @@ def _en_candidates(text: str, pool: str, names: frozenset[str]) -> list[str]:
         words = _TOKEN.findall(sentence)
         run: list[str] = []
         for i, word in enumerate([*words, "."]):
-            capital = word[0].isupper() or (run and word.isdigit() and len(word) < 4)
+            capital = (word[0].isupper() and _is_word(word)) or (run and word.isdigit() and len(word) < 4)
             if capital and (i or _is_name(word) or word.removesuffix("'s") in names) and word.lower() not in _STOP:
                 run.append(word)
                 if not word.endswith(("'s", "’s")):
@@ -337,7 +343,7 @@ def _count(phrase: str, text: str, language: str) -> int:
     core = phrase.removeprefix("the ")
     if language == "zh":
         return text.count(core)
-    return len(re.findall(rf"(?<![A-Za-z]){re.escape(core)}(?:e?s)?(?![A-Za-z])", text, flags=re.I))
+    return len(re.findall(rf"(?<![\w./-]){re.escape(core)}(?:e?s)?(?![\w/-])", text, flags=re.I))
 
 
 def key_phrases(text: str, others: Sequence[str], language: str) -> list[str]:

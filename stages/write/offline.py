@@ -81,7 +81,7 @@ class OfflineWriter(ReportingWriter):
     """Deterministic extractive dialogue (no key, no network)."""
 
     name: ClassVar[str] = "offline"
-    version: ClassVar[str] = "4"
+    version: ClassVar[str] = "5"
     Options: ClassVar[type] = OfflineOptions
     rank: ClassVar[int] = 10  # ``auto``'s fallback: always available
 

@@ -79,3 +79,15 @@ def test_titles_headings_and_causes():
     assert kinds == ["gerund", "wh", "question", "generic", "noun", "none"]
     assert follows_cause("因为茶能解毒。", "人们开始种茶。", "zh")
     assert not follows_cause("茶树原产于云南。", "人们开始种茶。", "zh")
+
+
+def test_list_markers_and_code_words_are_not_read_or_asked_about():
+    text = "Settings:\n* SOURCE is a file.\n* Set PODCAST_GEN_WRITER or PODCAST_GEN_SYNTH.\n- Then SOURCE is read."
+    assert split_sentences(text, "en") == [
+        "Settings:",
+        "SOURCE is a file.",
+        "Set PODCAST_GEN_WRITER or PODCAST_GEN_SYNTH.",
+        "Then SOURCE is read.",
+    ]
+    phrases = key_phrases(text, [], "en")
+    assert "SOURCE" in phrases and not any("PODCAST" in p or "GEN" in p for p in phrases)
