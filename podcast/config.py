@@ -47,8 +47,8 @@ DEFAULT_SELECTION = {
     "master": "standard",
 }
 DEFAULT_NAMES = {
-    "en": (("Alex", "host"), ("Sam", "guest")),
-    "zh": (("小雨", "主持人"), ("阿杰", "嘉宾")),
+    "en": (("Alex", "host"), ("Sam", "co-host")),
+    "zh": (("小雨", "主持人"), ("阿杰", "搭档")),
 }
 ENV_SELECTION = {"PODCAST_GEN_WRITER": "write", "PODCAST_GEN_SYNTH": "synthesize"}
 CONFIG_NAME = "podcast.toml"

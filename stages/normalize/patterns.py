@@ -55,6 +55,9 @@ _RUN = r"(?:[A-Za-z]++|\d++(?:\.\d++)?)"
 _NAME = (
     rf"{_L}(?=(?:[A-Za-z]++-?)*+\d)(?=(?:\d++(?:\.\d++)?-?)*+[A-Za-z]){_RUN}(?:-?{_RUN})*+{_R}"
 )
+# A name written in CamelCase (LightSail, PowerPoint, GitHub): capitalised parts of three or
+# more letters each, read as separate words; McDonald, iPhone and LaTeX do not match.
+_CAMEL = r"[A-Z][a-z]{2,}(?:[A-Z][a-z]{2,})+"
 _HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
 
 MASTER = re.compile(
@@ -94,12 +97,13 @@ MASTER = re.compile(
   | (?P<dotted>{_L}(?:[A-Z]\.){{2,}}(?![A-Za-z]))
   | (?P<abbr>{_L}(?P<ab>{_ABBREV}|e\.g|i\.e|a\.k\.a)\.)
   | (?P<acro>{_L}(?P<ac>[A-Z]{{2,10}})(?P<acs>s|'s)?{_R})
+  | (?P<camel>{_L}{_CAMEL}(?:'s)?{_R})
   | (?P<sym>(?<=[\s\d])[&+=×<>](?=[\s\d])|&|\#(?=\d))
     """,
     re.VERBOSE,
 )
 GATE = re.compile(
     r"[0-9$€£¥￥₹₩+#&=×<>@%'(\-]|(?:e\.g|i\.e|a\.k\.a)\."
-    rf"|(?:{_ABBREV})\.|{_MONTH}|[A-Z][A-Z.]|US\$"
+    rf"|(?:{_ABBREV})\.|{_MONTH}|[A-Z][A-Z.]|US\$|{_CAMEL}"
     r"|(?<![A-Za-z\d])[A-Za-z][A-Za-z0-9._%+-]*(?:@|\d|\.[A-Za-z]{2}|://)"
 )

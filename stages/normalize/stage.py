@@ -61,7 +61,7 @@ class NormalizeStage(Stage):
 
     kind: ClassVar[str] = "normalize"
     name: ClassVar[str] = "standard"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: CamelCase names read as words
     reads: ClassVar[tuple[str, ...]] = ("script",)
     writes: ClassVar[tuple[str, ...]] = ("normalized",)
     Options: ClassVar[type] = NormalizeOptions

@@ -69,6 +69,7 @@ _WEB_WORDS = {False: (" dot ", " at ", " dash ", " underscore "), True: ("点", 
 _HOST_END = re.compile(r"[/?#:]")
 _WEB_RUNS = re.compile(r"\d+|[A-Za-z]+")
 _CAPS_WORD = re.compile(r"(?<![A-Za-z])[A-Z]{2,3}(?![A-Za-z])")
+_CAMEL_JOINT = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NAME_RUNS = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)?")
 # A number after a Latin word and a space is part of a name (iPhone 15, RTX 4090) ...
 _LATIN_WORD_BEFORE = re.compile(r"[A-Za-z][A-Za-z\d]*[ ]$")
@@ -501,6 +502,12 @@ def _acronym(t: _Turn, m: re.Match[str], r: Reader) -> str:
     return r.letters(word) + suffix
 
 
+def _camel(t: _Turn, m: re.Match[str], r: Reader) -> str:
+    """``LightSail`` → ``Light Sail``: a CamelCase name is said as its words, so the
+    synthesizer's G2P sees words it knows."""
+    return _CAMEL_JOINT.sub(" ", m.group())
+
+
 def _symbol(t: _Turn, m: re.Match[str], r: Reader) -> str:
     en, zh = _SYMBOLS[m.group()]
     return zh if r.zh else en
@@ -530,6 +537,7 @@ _HANDLERS: dict[str, Handler] = {
     "dotted": _dotted,
     "abbr": _abbr,
     "acro": _acronym,
+    "camel": _camel,
     "sym": _symbol,
 }
 

@@ -1,15 +1,17 @@
 """``offline``: a deterministic two-host dialogue written without any LLM.
 
-Reads ``Episode.document``; writes ``Episode.script`` (one chapter per section).  The host
-opens with the title (split at its colon into topic and subtitle), then asks about each
-section: a question built from its heading (sentence-cased) or its content (what a defining
-sentence defines, a name or phrase the section keeps coming back to).  The guest answers with
-the section's key sentences, grouped at sentence boundaries into turns of a speakable length;
-between them the host asks about the next part's key phrase, echoes a quantity just said, or
-backs the guest up.  Connectives follow the text: a lower-case one is glued only onto a
+Reads ``Episode.document``; writes ``Episode.script`` (one chapter per section).  The host (S1)
+has read the source: they open with the title (split at its colon into topic and subtitle),
+answer each of the co-host's questions and sum up.  The co-host (S2) asks about each section:
+a question built from its heading (sentence-cased) or its content (what a defining sentence
+defines, a name or phrase the section keeps coming back to).  The host answers with the
+section's key sentences, grouped at sentence boundaries into turns of a speakable length;
+between them the co-host asks about the next part's key phrase, echoes a quantity just said,
+or reacts.  So the explaining voice (S1) carries most of the words and the asking voice the
+short turns.  Connectives follow the text: a lower-case one is glued only onto a
 sentence whose first word is a common word (else it stands alone), and a result word (所以,
-"That's why") only follows a sentence that gives a cause.  The speaker who did not speak last
-sums up with the document's most central sentences (TextRank), and no speaker has two turns
+"That's why") only follows a sentence that gives a cause.  At the end the co-host asks for a summary
+and the host gives the document's most central sentences (TextRank); no speaker has two turns
 in a row.  Phrases live in ``prompts/offline/<language>.toml``; choices are seeded by the
 content, so the same document gives the same script byte for byte.  The length follows
 ``--minutes`` (or the source, see :mod:`.length`).
@@ -81,7 +83,7 @@ class OfflineWriter(ReportingWriter):
     """Deterministic extractive dialogue (no key, no network)."""
 
     name: ClassVar[str] = "offline"
-    version: ClassVar[str] = "5"
+    version: ClassVar[str] = "6"
     Options: ClassVar[type] = OfflineOptions
     rank: ClassVar[int] = 10  # ``auto``'s fallback: always available
 
@@ -195,7 +197,8 @@ class _Dialogue:
 
     def __init__(self, plan: _Plan) -> None:
         self.plan, self.language = plan, plan.language
-        self.host, self.guest = plan.speakers[0], plan.speakers[1]
+        # The host explains (most of the words); the co-host asks and reacts.
+        self.host, self.cohost = plan.speakers[0], plan.speakers[1]
         self.turns: list[Turn] = []
         self.chapters: list[Chapter] = []
         self.used: dict[str, int] = {}
@@ -206,14 +209,15 @@ class _Dialogue:
 
     def phrase(self, key: str, seed: str, **values: str) -> str:
         """One of ``key``'s phrases, chosen by ``seed`` (content) and never the same twice
-        in a row; ``{host}``, ``{guest}`` and the given values filled in."""
+        in a row; ``{host}``, ``{cohost}`` (also as ``{guest}``) and the given values filled in."""
         table = self.plan.phrases
         options = table[key] if "." not in key else table[key.split(".")[0]][key.split(".")[1]]
         index = zlib.crc32(seed.encode()) % len(options)
         if len(options) > 1 and self.used.get(key) == index:
             index = (index + 1) % len(options)
         self.used[key] = index
-        text = options[index].format(host=self.host.name, guest=self.guest.name, **values)
+        cohost = self.cohost.name
+        text = options[index].format(host=self.host.name, cohost=cohost, guest=cohost, **values)
         return text[:1].upper() + text[1:]
 
     def join(self, *parts: str) -> str:
@@ -255,7 +259,7 @@ class _Dialogue:
         index, first = chunk[0]
         previous = sentences[index - 1] if index else ""
         connective, first = self.lead(kind, first, previous)
-        self.say(self.guest, self.full_stop(self.join(opener, connective, first, *(s for _, s in chunk[1:]))))
+        self.say(self.host, self.full_stop(self.join(opener, connective, first, *(s for _, s in chunk[1:]))))
 
     def open(self) -> None:
         values = {"topic": self.topic, "subtitle": self.inline(self.subtitle)}
@@ -266,7 +270,7 @@ class _Dialogue:
         else:
             key = "opening_subtitle" if self.subtitle else "opening"
         self.say(self.host, self.phrase(key, self.plan.document.title, **values))
-        self.say(self.guest, self.phrase("welcome", self.topic))
+        self.say(self.cohost, self.phrase("welcome", self.topic))
 
     def section(self, index: int, picked: list[tuple[int, str]]) -> None:
         sentences = self.plan.sentences[index]
@@ -276,7 +280,7 @@ class _Dialogue:
         self.chapters.append(Chapter(len(self.turns), chapter))
         chunks = self.plan.chunks(picked)
         question = self.question(index, heading, " ".join(s for _, s in chunks[0]))
-        self.say(self.host, question)
+        self.say(self.cohost, question)
         self.answer(chunks[0], "answer" if question.endswith(("?", "？")) else "told", sentences)
         for number, chunk in enumerate(chunks[1:], 1):
             self.between(index, chunks[number - 1], chunk, number, sentences)
@@ -284,19 +288,19 @@ class _Dialogue:
     def between(
         self, index: int, before: list[tuple[int, str]], chunk: list[tuple[int, str]], number: int, sentences: list[str]
     ) -> None:
-        """The host's line between two answer turns, then the guest's next turn."""
+        """The co-host's line between two answer turns, then the host's next turn."""
         text = self.join(*(s for _, s in chunk))
         term = self.term(index, chunk[0][1], before) if number % 2 else ""
         said = quantity(self.join(*(s for _, s in before)), self.language)
         if term:
-            self.say(self.host, self.phrase("follow_term", text, term=term))
+            self.say(self.cohost, self.phrase("follow_term", text, term=term))
             self.answer(chunk, "answer", sentences)
         elif said and said not in self.asked:
             self.asked.add(said)
-            self.say(self.host, self.phrase("echo", said, quantity=said))
+            self.say(self.cohost, self.phrase("echo", said, quantity=said))
             self.answer(chunk, "add", sentences, opener=self.phrase("confirm", said))
         else:
-            self.say(self.host, self.phrase("backchannel", text))
+            self.say(self.cohost, self.phrase("backchannel", text))
             self.answer(chunk, "add", sentences)
 
     def term(self, index: int, text: str, before: list[tuple[int, str]] | None = None) -> str:
@@ -314,7 +318,7 @@ class _Dialogue:
         return ""
 
     def question(self, index: int, heading: str, first: str) -> str:
-        """The host's line that opens section ``index``: a transition and a question built
+        """The co-host's line that opens section ``index``: a transition and a question built
         from the heading or from the first answer's content."""
         where = "_first" if index == 0 else "_last" if index == len(self.plan.sections) - 1 > 0 else ""
         kind = heading_kind(heading, self.language)
@@ -337,10 +341,10 @@ class _Dialogue:
         return self.join(enter, self.phrase("ask_open" if kind == "noun" else "ask_untitled", first))
 
     def close(self, central: list[str]) -> None:
-        """The summary by whoever did not speak last, a reply, and a goodbye."""
-        last = self.turns[-1].speaker
-        summarizer, other = (self.guest, self.host) if last == self.host.id else (self.host, self.guest)
-        role = {self.host.id: "host", self.guest.id: "guest"}
-        self.say(summarizer, self.join(self.phrase("summary", self.topic), *map(self.full_stop, central)))
-        self.say(other, self.phrase(f"summary_reply.{role[other.id]}", self.topic))
-        self.say(summarizer, self.phrase(f"goodbye.{role[summarizer.id]}", self.topic))
+        """The co-host asks for a summary, the host gives it, the co-host thanks them and the
+        host says goodbye."""
+        seed = self.topic or self.plan.document.title
+        self.say(self.cohost, self.phrase("ask_summary", seed))
+        self.say(self.host, self.join(self.phrase("summary", seed), *map(self.full_stop, central)))
+        self.say(self.cohost, self.phrase("summary_reply", seed))
+        self.say(self.host, self.phrase("goodbye", seed))
