@@ -172,7 +172,9 @@ def _encode_mp3(
 ) -> array | None:
     """LAME through lameenc (its quality knob makes it ~1.7x faster than pedalboard's fixed
     setting on one core), on every core when the length is known and the rate is an
-    MPEG-1 one (see :mod:`.mp3split`); pedalboard's LAME when lameenc is not installed."""
+    MPEG-1 one (see :mod:`.mp3split`); pedalboard's LAME when lameenc is not installed.
+    There, at quality 7, a mono master delivered as stereo is encoded once as mono and
+    carried in joint-stereo frames (see :mod:`.mp3stereo`)."""
     try:
         import lameenc
     except ImportError:
@@ -180,11 +182,11 @@ def _encode_mp3(
         return
     from .mp3split import parallel_workers, split_encode
 
-    def new_encoder() -> lameenc.Encoder:
+    def new_encoder(channels: int = enc.channels, kbps: int = enc.bitrate) -> lameenc.Encoder:
         encoder = lameenc.Encoder()
-        encoder.set_bit_rate(enc.bitrate)
+        encoder.set_bit_rate(kbps)
         encoder.set_in_sample_rate(enc.sample_rate)
-        encoder.set_channels(enc.channels)
+        encoder.set_channels(channels)
         encoder.set_quality(min(max(enc.mp3_quality, 2), 7))
         return encoder
 
@@ -195,22 +197,52 @@ def _encode_mp3(
             for block in _resampled(parts, channels, rate, enc)
         )
         total = math.ceil(frames * enc.sample_rate / rate)
-        return split_encode(
-            blocks,
-            total,
-            path,
-            enc.channels,
-            new_encoder,
-            enc.sample_rate,
-            enc.bitrate,
-            parallel_workers(),
-        )
+        carrier = _carrier(channels, enc)
+        if carrier is None:
+            return split_encode(
+                blocks,
+                total,
+                path,
+                enc.channels,
+                new_encoder,
+                enc.sample_rate,
+                enc.bitrate,
+                parallel_workers(),
+            )
+        from .mp3stereo import JointStereo
+
+        with open(path, "wb") as out:
+            stereo = JointStereo(out, enc.bitrate)
+            split_encode(
+                blocks,
+                total,
+                path,
+                1,
+                lambda: new_encoder(1, carrier),
+                enc.sample_rate,
+                carrier,
+                parallel_workers(),
+                sink=stereo,
+            )
+            stereo.close()
+        return stereo.offsets
     encoder = new_encoder()
     with open(path, "wb") as out:
         for block in _resampled(parts, channels, rate, enc):
             out.write(encoder.encode(pcm16(block, enc.channels)))
         out.write(encoder.flush())
     return None
+
+
+def _carrier(channels: int, enc: Encoding) -> int | None:
+    """The mono bitrate that carries a one-channel master in ``enc``'s joint-stereo
+    frames (see :mod:`.mp3stereo`), at LAME quality 7 (the fastest) only; ``None`` when
+    the master is encoded as it is."""
+    from .mp3stereo import carrier_kbps
+
+    if channels != 1 or enc.channels != 2 or enc.mp3_quality < 7:
+        return None
+    return carrier_kbps(enc.bitrate, enc.sample_rate)
 
 
 def _encode_pedalboard(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None:
