@@ -162,10 +162,14 @@ def _attempt(
     limiter, final, hops = _render(pre, rate, gain, ceiling, target if finite else -math.inf)
     clock.append(time.perf_counter())
     frames = encode_parts(limiter.chunks(final), pre.shape[0], rate, path, enc, pre.shape[1])
-    if finish is not None:
-        finish(path)
-    clock.append(time.perf_counter())
-    decoded = measure_file(path, frames)
+    try:
+        if finish is not None:
+            finish(path)
+        clock.append(time.perf_counter())
+        decoded = measure_file(path, frames)
+    finally:
+        if frames is not None:
+            frames.close()
     clock.append(time.perf_counter())
     seconds = (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2])
     return hops, Attempt(gain, ceiling, decoded, seconds)

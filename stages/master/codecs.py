@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from .meter import Loudness, LoudnessMeter
 __all__ = [
     "FORMATS",
     "Encoding",
+    "Written",
     "chunks",
     "decode_blocks",
     "encode",
@@ -57,6 +58,36 @@ class Encoding:
     bitrate: int
     ffmetadata: str = ""
     mp3_quality: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where an encoded MP3's frames lie: ``offsets`` of every frame and, last, the end
+    of the audio (before tagging).  For a mono master carried in joint-stereo frames (see
+    :mod:`.mp3stereo`), ``twin`` is an unlinked file holding the mono stream it carries
+    (frame offsets ``twin_offsets``), which decodes to the samples of each of the file's
+    two channels: :func:`measure_file` decodes it instead, half the work."""
+
+    offsets: array
+    twin: BinaryIO | None = None
+    twin_offsets: array | None = None
+
+    def close(self) -> None:
+        """Drop the twin (its space is freed)."""
+        if self.twin is not None:
+            self.twin.close()
+
+
+class _Tee:
+    """Write to two file-like objects."""
+
+    def __init__(self, *sinks: Any) -> None:
+        self.sinks = sinks
+
+    def write(self, data: bytes) -> int:
+        for sink in self.sinks:
+            sink.write(data)
+        return len(data)
 
 
 def ffmpeg_binary() -> str | None:
@@ -128,7 +159,9 @@ def encode(audio: np.ndarray, rate: int, path: Path, enc: Encoding) -> None:
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
-    encode_parts(chunks(audio), audio.shape[0], rate, path, enc, audio.shape[1])
+    written = encode_parts(chunks(audio), audio.shape[0], rate, path, enc, audio.shape[1])
+    if written is not None:
+        written.close()
 
 
 def encode_parts(
@@ -138,11 +171,11 @@ def encode_parts(
     path: Path,
     enc: Encoding,
     frames: int | None = None,
-) -> array | None:
+) -> Written | None:
     """:func:`encode` for audio that arrives as consecutive float32 ``(channels, k)``
     parts (a master rendered chunk by chunk is never held whole).  ``frames``, the
     number of samples the parts hold in all, lets MP3 encoding use every core; it then
-    returns the byte offset of every MP3 frame (for :func:`measure_file`).
+    returns where the MP3 frames lie (for :func:`measure_file`; close it after).
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
@@ -169,7 +202,7 @@ def _encode_mp3(
     path: Path,
     enc: Encoding,
     frames: int | None = None,
-) -> array | None:
+) -> Written | None:
     """LAME through lameenc (its quality knob makes it ~1.7x faster than pedalboard's fixed
     setting on one core), on every core when the length is known and the rate is an
     MPEG-1 one (see :mod:`.mp3split`); pedalboard's LAME when lameenc is not installed.
@@ -199,7 +232,7 @@ def _encode_mp3(
         total = math.ceil(frames * enc.sample_rate / rate)
         carrier = _carrier(channels, enc)
         if carrier is None:
-            return split_encode(
+            marks = split_encode(
                 blocks,
                 total,
                 path,
@@ -209,23 +242,35 @@ def _encode_mp3(
                 enc.bitrate,
                 parallel_workers(),
             )
+            return Written(marks)
+        import tempfile
+
         from .mp3stereo import JointStereo
 
-        with open(path, "wb") as out:
-            stereo = JointStereo(out, enc.bitrate)
-            split_encode(
-                blocks,
-                total,
-                path,
-                1,
-                lambda: new_encoder(1, carrier),
-                enc.sample_rate,
-                carrier,
-                parallel_workers(),
-                sink=stereo,
-            )
-            stereo.close()
-        return stereo.offsets
+        # the twin is reopened by name through /proc (Linux) to be decoded
+        twin = tempfile.TemporaryFile(dir=path.parent) if Path("/proc/self/fd").is_dir() else None
+        try:
+            with open(path, "wb") as out:
+                stereo = JointStereo(out, enc.bitrate)
+                marks = split_encode(
+                    blocks,
+                    total,
+                    path,
+                    1,
+                    lambda: new_encoder(1, carrier),
+                    enc.sample_rate,
+                    carrier,
+                    parallel_workers(),
+                    sink=_Tee(stereo, twin) if twin is not None else stereo,
+                )
+                stereo.close()
+            if twin is not None:
+                twin.flush()
+        except BaseException:
+            if twin is not None:
+                twin.close()
+            raise
+        return Written(stereo.offsets, twin, marks if twin is not None else None)
     encoder = new_encoder()
     with open(path, "wb") as out:
         for block in _resampled(parts, channels, rate, enc):
@@ -457,20 +502,36 @@ def read_any(path: Path) -> tuple[np.ndarray, int]:
     return np.concatenate(parts, axis=1), rate
 
 
-def measure_file(path: Path, frames: Sequence[int] | None = None) -> Loudness:
+def measure_file(path: Path, frames: Written | Sequence[int] | None = None) -> Loudness:
     """Loudness, true peak and LRA of a file, decoded block by block.
 
-    An MP3 file whose frame offsets ``frames`` are known (from :func:`encode_parts`,
-    before tagging) is decoded in two halves at once, see :func:`_measure_halves`."""
+    An MP3 file whose frames are known (from :func:`encode_parts`, before tagging) is
+    decoded in two halves at once, see :func:`_measure_halves`; a carried mono master
+    through its mono twin, measured as two identical channels."""
+    channels = None
+    if isinstance(frames, Written):
+        if frames.twin is not None and frames.twin_offsets is not None:
+            path, channels = Path(f"/proc/self/fd/{frames.twin.fileno()}"), 2
+            frames = frames.twin_offsets
+        else:
+            frames = frames.offsets
     if frames is not None and len(frames) > 2 * HALF_MIN and parallel_ok():
-        measured = _measure_halves(Path(path), frames)
+        measured = _measure_halves(Path(path), frames, channels)
         if measured is not None:
             return measured
-    rate, channels, blocks = decode_blocks(path)
-    meter = LoudnessMeter(rate, channels)
+    # the twin's name has no suffix: read it as MP3 (to its end, not to libsndfile's guess)
+    rate, decoded, blocks = _mp3_blocks(path) if channels else decode_blocks(path)
+    meter = LoudnessMeter(rate, channels or decoded)
     for block in blocks:
-        meter.feed(block)
+        meter.feed(_widened(block, channels))
     return meter.result()
+
+
+def _widened(block: np.ndarray, channels: int | None) -> np.ndarray:
+    """``(1, m)`` ``block`` as ``channels`` identical rows (a view), else as it is."""
+    if channels is None or block.shape[0] == channels:
+        return block
+    return np.broadcast_to(block, (channels, block.shape[1]))
 
 
 HALF_MIN = 1000  # frames: shorter files are measured in one piece
@@ -540,18 +601,21 @@ def _reads(handle: Any, limit: int | None = None) -> Iterator[np.ndarray]:
         left -= block.shape[0] if left > 0 else 0
 
 
-def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
+def _measure_halves(
+    path: Path, frames: Sequence[int], channels: int | None = None
+) -> Loudness | None:
     """Decode an MP3 in two halves on two threads (libsndfile releases the GIL): the
     first from the start up to a 100 ms boundary ``cut`` in the middle, the second from
     a few frames before ``cut``, which rebuild the decoder's state (the bit reservoir and
     the overlap), its meter primed with what precedes ``cut``.  The halves give exactly
     the samples one decode gives; ``None`` (measure in one piece) when the decoder does
-    not return the expected number of samples."""
+    not return the expected number of samples.  ``channels``: measure a mono file as
+    that many identical channels."""
     import soundfile as sf
 
     shift, count = _id3_size(path), len(frames) - 1
     with sf.SoundFile(str(path)) as probe:
-        rate, channels = int(probe.samplerate), int(probe.channels)
+        rate, channels = int(probe.samplerate), channels or int(probe.channels)
     hop = round(rate / 10)
     # libsndfile stops a headerless MP3 at a length guessed from its first frame's size:
     # start the second half on a frame without the padding byte, so the guess is long
@@ -567,7 +631,7 @@ def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
         with sf.SoundFile(str(path)) as handle:
             at = 0
             for block in _reads(handle, cut):
-                early.feed(block.T)
+                early.feed(_widened(block.T, channels))
                 at += block.shape[0]
         seen[0] = at
 
@@ -577,9 +641,9 @@ def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
             for block in _reads(handle):
                 head = min(block.shape[0], max(0, cut - at))
                 if head:
-                    late.prime(block[:head].T)
+                    late.prime(_widened(block[:head].T, channels))
                 if head < block.shape[0]:
-                    late.feed(block[head:].T)
+                    late.feed(_widened(block[head:].T, channels))
                 at += block.shape[0]
         seen[1] = at
 

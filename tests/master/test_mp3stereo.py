@@ -152,3 +152,44 @@ def test_refuses_what_it_cannot_carry() -> None:
     noise = np.random.default_rng(1).integers(-20000, 20000, (RATE * 8, 1)).astype(np.int16)
     with pytest.raises(ValueError, match="more data"):  # 128 kbps mono does not fit
         carry(lame(noise, 1, 128))
+
+
+def test_the_mono_twin_measures_like_the_deliverable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verification decodes the mono stream the file carries, as two equal channels: the
+    figures are those of decoding the delivered file itself, and nothing is left behind."""
+    import podcast.stages.master.mp3split as split
+    from podcast.stages.master.codecs import Encoding, chunks, encode_parts, measure_file
+
+    monkeypatch.setattr(split, "parallel_workers", lambda: 2)
+    pcm = talk(70.0, seed=4, level=0.9)
+    audio = soxr.resample(pcm[:, 0].astype(np.float32) / 32767.0, RATE, 24000, quality="HQ")
+    path = tmp_path / "episode.mp3"
+    written = encode_parts(chunks(audio[np.newaxis]), 1, 24000, path, Encoding("mp3", 2, RATE, 128), audio.size)
+    assert written is not None and written.twin is not None
+    assert written.offsets[-1] == path.stat().st_size
+    twin, whole = measure_file(path, written), measure_file(path)
+    written.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["episode.mp3"]
+    assert whole.true_peak > -3.0  # loud enough for the peaks to matter
+    assert abs(twin.integrated - whole.integrated) < 1e-4
+    assert abs(twin.true_peak - whole.true_peak) < 1e-4
+    assert abs(twin.lra - whole.lra) < 1e-3
+    assert abs(twin.max_momentary - whole.max_momentary) < 1e-4
+    assert twin.duration == whole.duration
+
+
+def test_a_short_twin_is_read_to_its_end(tmp_path: Path) -> None:
+    """Below the length decoded in halves, the twin is read in one piece, as MP3."""
+    from podcast.stages.master.codecs import Encoding, chunks, encode_parts, measure_file
+
+    audio = soxr.resample(talk(5.0, seed=6)[:, 0].astype(np.float32) / 32767.0, RATE, 24000)
+    path = tmp_path / "short.mp3"
+    written = encode_parts(chunks(audio[np.newaxis]), 1, 24000, path, Encoding("mp3", 2, RATE, 128), audio.size)
+    assert written is not None and written.twin is not None
+    twin, whole = measure_file(path, written), measure_file(path)
+    written.close()
+    assert twin.duration == whole.duration
+    assert abs(twin.integrated - whole.integrated) < 1e-4
+    assert abs(twin.true_peak - whole.true_peak) < 1e-4

@@ -161,7 +161,7 @@ def encode_frames(audio: np.ndarray, path: Path) -> list[int]:
     from podcast.stages.master.codecs import chunks, encode_parts
 
     frames = encode_parts(
-        chunks(audio), 1, RATE, path, Encoding("mp3", 2, 44100, 128), audio.shape[1]
+        chunks(audio), 1, RATE, path, Encoding("mp3", 2, 44100, 128, mp3_quality=6), audio.shape[1]
     )
-    assert frames is not None and frames[-1] == path.stat().st_size
-    return list(frames)
+    assert frames is not None and frames.offsets[-1] == path.stat().st_size
+    return list(frames.offsets)
