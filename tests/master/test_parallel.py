@@ -91,11 +91,12 @@ def test_joined_segments_decode_exactly_like_one_pass(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["joined.mp3", "single.mp3"]
 
 
+@pytest.mark.parametrize(("channels", "kbps"), [(1, 96), (2, 128)])  # (2, 128): carried mono
 def test_bytes_do_not_depend_on_the_cores(
-    tmp_path: Path, short_segments: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, short_segments: None, monkeypatch: pytest.MonkeyPatch, channels: int, kbps: int
 ) -> None:
     audio = talk(50.0, seed=1)
-    enc = Encoding("mp3", 1, 44100, 96)
+    enc = Encoding("mp3", channels, 44100, kbps)
     files = []
     for workers in (1, 2, 2):
         monkeypatch.setattr(split, "parallel_workers", lambda w=workers: w)
