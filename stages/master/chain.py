@@ -6,7 +6,11 @@ limiter cost, then resamples to the delivery rate while encoding (soxr, block by
 measures the *decoded* deliverable.  The limited master is rendered chunk by chunk, once for
 the re-measure and once into the encoder, and never held whole.  A miss adjusts gain or ceiling and encodes again, at
 most twice.  Loudness is computed on the channels the listener gets: a mono master
-delivered as identical L/R is 3.01 LU louder than the same master measured as mono.
+delivered as identical L/R is 3.01 LU louder than the same master measured as mono.  A
+mono master carried in joint-stereo MP3 frames (see :mod:`.mp3stereo`) is measured by
+decoding the mono stream the file carries, as two identical channels: the file decodes to
+those samples on both channels (tested against decoding the file itself), for half the
+decoding work; the full decoded length, loudness, true peak and LRA are still measured.
 """
 
 from __future__ import annotations
@@ -162,10 +166,14 @@ def _attempt(
     limiter, final, hops = _render(pre, rate, gain, ceiling, target if finite else -math.inf)
     clock.append(time.perf_counter())
     frames = encode_parts(limiter.chunks(final), pre.shape[0], rate, path, enc, pre.shape[1])
-    if finish is not None:
-        finish(path)
-    clock.append(time.perf_counter())
-    decoded = measure_file(path, frames)
+    try:
+        if finish is not None:
+            finish(path)
+        clock.append(time.perf_counter())
+        decoded = measure_file(path, frames)
+    finally:
+        if frames is not None:
+            frames.close()
     clock.append(time.perf_counter())
     seconds = (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2])
     return hops, Attempt(gain, ceiling, decoded, seconds)

@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from .meter import Loudness, LoudnessMeter
 __all__ = [
     "FORMATS",
     "Encoding",
+    "Written",
     "chunks",
     "decode_blocks",
     "encode",
@@ -57,6 +58,36 @@ class Encoding:
     bitrate: int
     ffmetadata: str = ""
     mp3_quality: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where an encoded MP3's frames lie: ``offsets`` of every frame and, last, the end
+    of the audio (before tagging).  For a mono master carried in joint-stereo frames (see
+    :mod:`.mp3stereo`), ``twin`` is an unlinked file holding the mono stream it carries
+    (frame offsets ``twin_offsets``), which decodes to the samples of each of the file's
+    two channels: :func:`measure_file` decodes it instead, half the work."""
+
+    offsets: array
+    twin: BinaryIO | None = None
+    twin_offsets: array | None = None
+
+    def close(self) -> None:
+        """Drop the twin (its space is freed)."""
+        if self.twin is not None:
+            self.twin.close()
+
+
+class _Tee:
+    """Write to two file-like objects."""
+
+    def __init__(self, *sinks: Any) -> None:
+        self.sinks = sinks
+
+    def write(self, data: bytes) -> int:
+        for sink in self.sinks:
+            sink.write(data)
+        return len(data)
 
 
 def ffmpeg_binary() -> str | None:
@@ -128,7 +159,9 @@ def encode(audio: np.ndarray, rate: int, path: Path, enc: Encoding) -> None:
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
-    encode_parts(chunks(audio), audio.shape[0], rate, path, enc, audio.shape[1])
+    written = encode_parts(chunks(audio), audio.shape[0], rate, path, enc, audio.shape[1])
+    if written is not None:
+        written.close()
 
 
 def encode_parts(
@@ -138,11 +171,11 @@ def encode_parts(
     path: Path,
     enc: Encoding,
     frames: int | None = None,
-) -> array | None:
+) -> Written | None:
     """:func:`encode` for audio that arrives as consecutive float32 ``(channels, k)``
     parts (a master rendered chunk by chunk is never held whole).  ``frames``, the
     number of samples the parts hold in all, lets MP3 encoding use every core; it then
-    returns the byte offset of every MP3 frame (for :func:`measure_file`).
+    returns where the MP3 frames lie (for :func:`measure_file`; close it after).
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
@@ -169,10 +202,12 @@ def _encode_mp3(
     path: Path,
     enc: Encoding,
     frames: int | None = None,
-) -> array | None:
+) -> Written | None:
     """LAME through lameenc (its quality knob makes it ~1.7x faster than pedalboard's fixed
     setting on one core), on every core when the length is known and the rate is an
-    MPEG-1 one (see :mod:`.mp3split`); pedalboard's LAME when lameenc is not installed."""
+    MPEG-1 one (see :mod:`.mp3split`); pedalboard's LAME when lameenc is not installed.
+    There, at quality 7, a mono master delivered as stereo is encoded once as mono and
+    carried in joint-stereo frames (see :mod:`.mp3stereo`)."""
     try:
         import lameenc
     except ImportError:
@@ -180,11 +215,11 @@ def _encode_mp3(
         return
     from .mp3split import parallel_workers, split_encode
 
-    def new_encoder() -> lameenc.Encoder:
+    def new_encoder(channels: int = enc.channels, kbps: int = enc.bitrate) -> lameenc.Encoder:
         encoder = lameenc.Encoder()
-        encoder.set_bit_rate(enc.bitrate)
+        encoder.set_bit_rate(kbps)
         encoder.set_in_sample_rate(enc.sample_rate)
-        encoder.set_channels(enc.channels)
+        encoder.set_channels(channels)
         encoder.set_quality(min(max(enc.mp3_quality, 2), 7))
         return encoder
 
@@ -195,22 +230,64 @@ def _encode_mp3(
             for block in _resampled(parts, channels, rate, enc)
         )
         total = math.ceil(frames * enc.sample_rate / rate)
-        return split_encode(
-            blocks,
-            total,
-            path,
-            enc.channels,
-            new_encoder,
-            enc.sample_rate,
-            enc.bitrate,
-            parallel_workers(),
-        )
+        carrier = _carrier(channels, enc)
+        if carrier is None:
+            marks = split_encode(
+                blocks,
+                total,
+                path,
+                enc.channels,
+                new_encoder,
+                enc.sample_rate,
+                enc.bitrate,
+                parallel_workers(),
+            )
+            return Written(marks)
+        import tempfile
+
+        from .mp3stereo import JointStereo
+
+        # the twin is reopened by name through /proc (Linux) to be decoded
+        twin = tempfile.TemporaryFile(dir=path.parent) if Path("/proc/self/fd").is_dir() else None
+        try:
+            with open(path, "wb") as out:
+                stereo = JointStereo(out, enc.bitrate)
+                marks = split_encode(
+                    blocks,
+                    total,
+                    path,
+                    1,
+                    lambda: new_encoder(1, carrier),
+                    enc.sample_rate,
+                    carrier,
+                    parallel_workers(),
+                    sink=_Tee(stereo, twin) if twin is not None else stereo,
+                )
+                stereo.close()
+            if twin is not None:
+                twin.flush()
+        except BaseException:
+            if twin is not None:
+                twin.close()
+            raise
+        return Written(stereo.offsets, twin, marks if twin is not None else None)
     encoder = new_encoder()
     with open(path, "wb") as out:
         for block in _resampled(parts, channels, rate, enc):
             out.write(encoder.encode(pcm16(block, enc.channels)))
         out.write(encoder.flush())
     return None
+
+
+def _carrier(channels: int, enc: Encoding) -> int | None:
+    """The mono bitrate that carries a one-channel master in ``enc``'s joint-stereo
+    frames (see :mod:`.mp3stereo`), at LAME quality 7 (the fastest) only; ``None`` when
+    the master is encoded as it is."""
+    from .mp3stereo import carrier_kbps
+
+    if channels != 1 or enc.channels != 2 or enc.mp3_quality < 7:
+        return None
+    return carrier_kbps(enc.bitrate, enc.sample_rate)
 
 
 def _encode_pedalboard(blocks: Iterator[np.ndarray], path: Path, enc: Encoding) -> None:
@@ -425,20 +502,36 @@ def read_any(path: Path) -> tuple[np.ndarray, int]:
     return np.concatenate(parts, axis=1), rate
 
 
-def measure_file(path: Path, frames: Sequence[int] | None = None) -> Loudness:
+def measure_file(path: Path, frames: Written | Sequence[int] | None = None) -> Loudness:
     """Loudness, true peak and LRA of a file, decoded block by block.
 
-    An MP3 file whose frame offsets ``frames`` are known (from :func:`encode_parts`,
-    before tagging) is decoded in two halves at once, see :func:`_measure_halves`."""
+    An MP3 file whose frames are known (from :func:`encode_parts`, before tagging) is
+    decoded in two halves at once, see :func:`_measure_halves`; a carried mono master
+    through its mono twin, measured as two identical channels."""
+    channels = None
+    if isinstance(frames, Written):
+        if frames.twin is not None and frames.twin_offsets is not None:
+            path, channels = Path(f"/proc/self/fd/{frames.twin.fileno()}"), 2
+            frames = frames.twin_offsets
+        else:
+            frames = frames.offsets
     if frames is not None and len(frames) > 2 * HALF_MIN and parallel_ok():
-        measured = _measure_halves(Path(path), frames)
+        measured = _measure_halves(Path(path), frames, channels)
         if measured is not None:
             return measured
-    rate, channels, blocks = decode_blocks(path)
-    meter = LoudnessMeter(rate, channels)
+    # the twin's name has no suffix: read it as MP3 (to its end, not to libsndfile's guess)
+    rate, decoded, blocks = _mp3_blocks(path) if channels else decode_blocks(path)
+    meter = LoudnessMeter(rate, channels or decoded)
     for block in blocks:
-        meter.feed(block)
+        meter.feed(_widened(block, channels))
     return meter.result()
+
+
+def _widened(block: np.ndarray, channels: int | None) -> np.ndarray:
+    """``(1, m)`` ``block`` as ``channels`` identical rows (a view), else as it is."""
+    if channels is None or block.shape[0] == channels:
+        return block
+    return np.broadcast_to(block, (channels, block.shape[1]))
 
 
 HALF_MIN = 1000  # frames: shorter files are measured in one piece
@@ -508,18 +601,21 @@ def _reads(handle: Any, limit: int | None = None) -> Iterator[np.ndarray]:
         left -= block.shape[0] if left > 0 else 0
 
 
-def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
+def _measure_halves(
+    path: Path, frames: Sequence[int], channels: int | None = None
+) -> Loudness | None:
     """Decode an MP3 in two halves on two threads (libsndfile releases the GIL): the
     first from the start up to a 100 ms boundary ``cut`` in the middle, the second from
     a few frames before ``cut``, which rebuild the decoder's state (the bit reservoir and
     the overlap), its meter primed with what precedes ``cut``.  The halves give exactly
     the samples one decode gives; ``None`` (measure in one piece) when the decoder does
-    not return the expected number of samples."""
+    not return the expected number of samples.  ``channels``: measure a mono file as
+    that many identical channels."""
     import soundfile as sf
 
     shift, count = _id3_size(path), len(frames) - 1
     with sf.SoundFile(str(path)) as probe:
-        rate, channels = int(probe.samplerate), int(probe.channels)
+        rate, channels = int(probe.samplerate), channels or int(probe.channels)
     hop = round(rate / 10)
     # libsndfile stops a headerless MP3 at a length guessed from its first frame's size:
     # start the second half on a frame without the padding byte, so the guess is long
@@ -535,7 +631,7 @@ def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
         with sf.SoundFile(str(path)) as handle:
             at = 0
             for block in _reads(handle, cut):
-                early.feed(block.T)
+                early.feed(_widened(block.T, channels))
                 at += block.shape[0]
         seen[0] = at
 
@@ -545,9 +641,9 @@ def _measure_halves(path: Path, frames: Sequence[int]) -> Loudness | None:
             for block in _reads(handle):
                 head = min(block.shape[0], max(0, cut - at))
                 if head:
-                    late.prime(block[:head].T)
+                    late.prime(_widened(block[:head].T, channels))
                 if head < block.shape[0]:
-                    late.feed(block[head:].T)
+                    late.feed(_widened(block[head:].T, channels))
                 at += block.shape[0]
         seen[1] = at
 

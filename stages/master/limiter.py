@@ -8,7 +8,8 @@ without overshoot, the gain falls over ``attack`` seconds before a peak and reco
 ``attack`` after ``hold``.  The filters run on 16-sample blocks (a block needs what its
 loudest sample needs) and the gain is ramped linearly between blocks.
 
-The costly part, the true-peak envelope, is computed once per :class:`Limiter`; trying
+The costly part, the true-peak envelope, is computed once per :class:`Limiter` (for a
+long episode on another thread, chunk by chunk, while the first chunks are used); trying
 another make-up gain (the chain re-measures loudness after limiting and corrects) only
 re-runs the cheap filters.  Work goes in chunks, and chunks with nothing above the
 ceiling are skipped.
@@ -16,6 +17,7 @@ ceiling are skipped.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -48,7 +50,37 @@ class Limiter:
         self.max_gain_db = max_gain_db
         self._ahead = max(2, round(attack * sample_rate))
         self._back = round(hold * sample_rate)
-        self._peaks = _envelope(x, db_to_gain(ceiling_db - max_gain_db))
+        floor = db_to_gain(ceiling_db - max_gain_db)
+        self._error: BaseException | None = None
+        if isinstance(x, np.ndarray) and x.shape[1] > CHUNK:
+            # the envelope is computed on another core while the first chunks are used
+            self._peaks = np.empty(-(-x.shape[1] // BLOCK), np.float32)
+            self._done = 0  # samples whose envelope is known
+            self._ready = threading.Condition()
+            threading.Thread(target=self._fill, args=(floor,), daemon=True).start()
+        else:
+            self._peaks, self._done = _envelope(x, floor), x.shape[1]
+
+    def _fill(self, floor: float) -> None:
+        """Compute the envelope chunk by chunk, telling waiters how far it is known."""
+        try:
+            for start, stop, own in _envelope_parts(self.x, floor):
+                self._peaks[start // BLOCK : -(-stop // BLOCK)] = own
+                with self._ready:
+                    self._done = stop
+                    self._ready.notify_all()
+        except BaseException as exc:  # raised where the envelope is waited for
+            with self._ready:
+                self._error, self._done = exc, self.x.shape[1]
+                self._ready.notify_all()
+
+    def _known(self, stop: int) -> None:
+        """Wait until the envelope of samples ``[0, stop)`` is known."""
+        if self._done < stop:
+            with self._ready:
+                self._ready.wait_for(lambda: self._done >= stop)
+        if self._error is not None:
+            raise self._error
 
     def covers(self, gain_db: float, ceiling_db: float) -> bool:
         """Whether :meth:`apply` is exact for this gain and ceiling."""
@@ -78,6 +110,7 @@ class Limiter:
         for start in range(0, n, CHUNK):  # CHUNK and margin are whole blocks: one grid
             stop = min(n, start + CHUNK)
             lo, hi = max(0, start - margin), min(n, stop + margin)
+            self._known(hi)
             peaks = self._peaks[lo // BLOCK : -(-hi // BLOCK)] * gain
             if float(peaks.max(initial=0.0)) > ceiling:
                 yield start, stop, self._smoothed(peaks, ceiling)[start - lo : stop - lo] * gain
@@ -135,13 +168,24 @@ def trailing_mean(a: np.ndarray, size: int) -> np.ndarray:
 
 def _envelope(x: np.ndarray, floor: float) -> np.ndarray:
     """Channel-linked true-peak maximum of ``x`` in each BLOCK of samples (exact wherever
-    it may exceed ``floor``), computed in chunks that overlap by one block.  For ``x`` kept
-    in a file (:class:`~.spill.Spill`) the envelope goes to a file beside it too."""
+    it may exceed ``floor``).  For ``x`` kept in a file (:class:`~.spill.Spill`) the
+    envelope goes to a file beside it too."""
     from .spill import Spill
 
-    n = x.shape[1]
     spilled = isinstance(x, Spill)
-    peaks = Spill(x.folder, None) if spilled else np.empty(-(-n // BLOCK), np.float32)
+    peaks = Spill(x.folder, None) if spilled else np.empty(-(-x.shape[1] // BLOCK), np.float32)
+    for start, stop, own in _envelope_parts(x, floor):
+        if spilled:
+            peaks.append(own)
+        else:
+            peaks[start // BLOCK : -(-stop // BLOCK)] = own
+    return peaks
+
+
+def _envelope_parts(x: np.ndarray, floor: float) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The envelope of :func:`_envelope` as ``(start, stop, blocks)`` per chunk of
+    samples, computed in chunks that overlap by one block."""
+    n = x.shape[1]
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
         lo, hi = max(0, start - BLOCK), min(n, stop + BLOCK)
@@ -150,12 +194,7 @@ def _envelope(x: np.ndarray, floor: float) -> np.ndarray:
         for channel in window[1:]:
             np.maximum(part, block_envelope(channel, floor, BLOCK), out=part)
         first = (start - lo) // BLOCK
-        own = part[first : first + -(-stop // BLOCK) - start // BLOCK]
-        if spilled:
-            peaks.append(own)
-        else:
-            peaks[start // BLOCK : -(-stop // BLOCK)] = own
-    return peaks
+        yield start, stop, part[first : first + -(-stop // BLOCK) - start // BLOCK]
 
 
 def limit(x: np.ndarray, sample_rate: int, ceiling_db: float) -> np.ndarray:

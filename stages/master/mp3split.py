@@ -26,6 +26,7 @@ from array import array
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -234,12 +235,14 @@ def split_encode(
     rate: int,
     kbps: int,
     workers: int = 2,
+    sink: BinaryIO | None = None,
 ) -> array:
     """Encode int16 ``(m, c)`` ``blocks`` (``c`` is 1 or ``channels``; one channel is
     duplicated) of about ``total`` samples at ``rate`` Hz into the MP3 file ``path``,
     ``workers`` encoders from ``new_encoder`` at a time.  The file decodes to the samples
     one encoder's output decodes to.  Returns the byte offset of every frame and, last,
-    the file's size.
+    the file's size.  With ``sink`` the frames are written there instead (``path`` then
+    only places the spool).
 
     :raises OSError: the spool or the output could not be written.
     """
@@ -248,7 +251,7 @@ def split_encode(
     marks = array("q")
     failure: list[BaseException] = []
     try:
-        with open(path, "wb") as out:
+        with open(path, "wb") if sink is None else nullcontext(sink) as out:
             try:
                 for block in blocks:
                     if spool is None:

@@ -142,3 +142,18 @@ def test_mp3_decodes_like_pedalboard(tmp_path: Path) -> None:
     assert ours.shape == theirs.shape
     assert np.abs(ours - theirs).max() < 1e-5
     assert np.array_equal(ours[0], ours[1])  # L = R survives joint stereo: one pass suffices
+
+
+def test_envelope_computed_alongside_equals_the_serial_one() -> None:
+    """A long episode's limiter envelope is computed on another thread while the first
+    chunks are used: the limited audio is the same as from the envelope made at once."""
+    from podcast.stages.master import limiter as lim
+
+    rate = 24000
+    x = speech_like(2.3 * lim.CHUNK / rate, rate, seed=11, level=0.9)[np.newaxis]
+    limiter = lim.Limiter(x, rate, -1.5, 9.0)
+    rendered = np.concatenate(list(limiter.chunks(6.0)), axis=1)
+    serial = lim._envelope(x, lim.db_to_gain(-1.5 - 9.0))
+    assert np.array_equal(limiter._peaks, serial)
+    assert rendered.shape == x.shape and float(np.abs(rendered).max()) <= 10 ** (-1.5 / 20) + 1e-6
+    assert np.array_equal(rendered, limiter.apply(6.0))

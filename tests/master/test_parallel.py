@@ -38,18 +38,30 @@ def talk(seconds: float, seed: int = 0) -> np.ndarray:
 
 
 def one_pass(audio: np.ndarray, path: Path, enc: Encoding) -> None:
-    """The reference: one LAME encoder over the whole signal, as before splitting."""
+    """The reference: one LAME encoder over the whole (mono) signal, as before splitting;
+    at quality 7 a stereo deliverable is the mono encode carried in joint-stereo frames
+    (see test_mp3stereo)."""
     import soxr
 
     from podcast.stages.master.codecs import pcm16
+    from podcast.stages.master.mp3stereo import JointStereo, carrier_kbps
 
+    carrier = carrier_kbps(enc.bitrate, enc.sample_rate) if enc.mp3_quality >= 7 else None
+    channels = 1 if carrier else enc.channels
     encoder = lameenc.Encoder()
-    encoder.set_bit_rate(enc.bitrate)
+    encoder.set_bit_rate(carrier or enc.bitrate)
     encoder.set_in_sample_rate(enc.sample_rate)
-    encoder.set_channels(enc.channels)
+    encoder.set_channels(channels)
     encoder.set_quality(enc.mp3_quality)
     resampled = soxr.resample(audio[0], RATE, enc.sample_rate, quality="HQ")
-    path.write_bytes(encoder.encode(pcm16(resampled[np.newaxis], enc.channels)) + encoder.flush())
+    data = encoder.encode(pcm16(resampled[np.newaxis], channels)) + encoder.flush()
+    with open(path, "wb") as out:
+        if carrier and enc.channels == 2:
+            stereo = JointStereo(out, enc.bitrate)
+            stereo.write(data)
+            stereo.close()
+        else:
+            out.write(data)
 
 
 @pytest.fixture
@@ -79,11 +91,12 @@ def test_joined_segments_decode_exactly_like_one_pass(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["joined.mp3", "single.mp3"]
 
 
+@pytest.mark.parametrize(("channels", "kbps"), [(1, 96), (2, 128)])  # (2, 128): carried mono
 def test_bytes_do_not_depend_on_the_cores(
-    tmp_path: Path, short_segments: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, short_segments: None, monkeypatch: pytest.MonkeyPatch, channels: int, kbps: int
 ) -> None:
     audio = talk(50.0, seed=1)
-    enc = Encoding("mp3", 1, 44100, 96)
+    enc = Encoding("mp3", channels, 44100, kbps)
     files = []
     for workers in (1, 2, 2):
         monkeypatch.setattr(split, "parallel_workers", lambda w=workers: w)
@@ -94,10 +107,11 @@ def test_bytes_do_not_depend_on_the_cores(
 
 def test_sound_without_pauses_still_joins_exactly(tmp_path: Path, short_segments: None) -> None:
     """No silence to wash the encoder state out: the earlier encoder carries on until the
-    frames agree (or to the end); the result still decodes like one pass."""
+    frames agree (or to the end); the result still decodes like one pass.  (Quality 6:
+    LAME's own joint stereo, not a carried mono stream.)"""
     audio = speech_like(50.0, RATE, seed=3, level=0.5)[np.newaxis]
     audio += 0.05 * np.random.default_rng(4).standard_normal(audio.shape).astype(np.float32)
-    enc = Encoding("mp3", 2, 44100, 128)
+    enc = Encoding("mp3", 2, 44100, 128, mp3_quality=6)
     joined, single = tmp_path / "joined.mp3", tmp_path / "single.mp3"
     encode(audio, RATE, joined, enc)
     one_pass(audio, single, enc)
@@ -148,7 +162,7 @@ def encode_frames(audio: np.ndarray, path: Path) -> list[int]:
     from podcast.stages.master.codecs import chunks, encode_parts
 
     frames = encode_parts(
-        chunks(audio), 1, RATE, path, Encoding("mp3", 2, 44100, 128), audio.shape[1]
+        chunks(audio), 1, RATE, path, Encoding("mp3", 2, 44100, 128, mp3_quality=6), audio.shape[1]
     )
-    assert frames is not None and frames[-1] == path.stat().st_size
-    return list(frames)
+    assert frames is not None and frames.offsets[-1] == path.stat().st_size
+    return list(frames.offsets)
