@@ -270,7 +270,7 @@ def _encode_mp3(
             if twin is not None:
                 twin.close()
             raise
-        return Written(stereo.offsets, twin, marks if twin is not None else None)
+        return Written(stereo.offsets, twin, marks)
     encoder = new_encoder()
     with open(path, "wb") as out:
         for block in _resampled(parts, channels, rate, enc):
@@ -510,7 +510,7 @@ def measure_file(path: Path, frames: Written | Sequence[int] | None = None) -> L
     through its mono twin, measured as two identical channels."""
     channels = None
     if isinstance(frames, Written):
-        if frames.twin is not None and frames.twin_offsets is not None:
+        if frames.twin is not None:
             path, channels = Path(f"/proc/self/fd/{frames.twin.fileno()}"), 2
             frames = frames.twin_offsets
         else:

@@ -209,15 +209,13 @@ class _Dialogue:
 
     def phrase(self, key: str, seed: str, **values: str) -> str:
         """One of ``key``'s phrases, chosen by ``seed`` (content) and never the same twice
-        in a row; ``{host}``, ``{cohost}`` (also as ``{guest}``) and the given values filled in."""
-        table = self.plan.phrases
-        options = table[key] if "." not in key else table[key.split(".")[0]][key.split(".")[1]]
+        in a row; ``{host}``, ``{cohost}`` and the given values filled in."""
+        options = self.plan.phrases[key]
         index = zlib.crc32(seed.encode()) % len(options)
         if len(options) > 1 and self.used.get(key) == index:
             index = (index + 1) % len(options)
         self.used[key] = index
-        cohost = self.cohost.name
-        text = options[index].format(host=self.host.name, cohost=cohost, guest=cohost, **values)
+        text = options[index].format(host=self.host.name, cohost=self.cohost.name, **values)
         return text[:1].upper() + text[1:]
 
     def join(self, *parts: str) -> str:
