@@ -16,6 +16,10 @@ encoder simply carries on into the next segment, serially, until one does.
 
 The PCM goes through a spool file beside the output, so encoders can start as soon as
 their samples exist and memory stays flat whatever the length.
+
+The same join lets a new master keep the previous master's frames (see :mod:`.reuse`):
+where the PCM is the same from the start, an encoder started a few seconds before the
+first difference takes over from the kept frames at a run of identical frames.
 """
 
 from __future__ import annotations
@@ -77,6 +81,34 @@ def _frame_size(header: int, at: int) -> int:
     return 144_000 * _BITRATES[index] // _RATES[rate] + ((header >> 9) & 1)
 
 
+def _cbr_offsets(data: bytes) -> array | None:
+    """The frame offsets (and, last, the length) of a CBR stream laid out as LAME pads
+    (frame ``f`` padded when ``f·(144000·kbps mod rate)`` passes a multiple of the rate),
+    checked against every frame's header at once; ``None`` when the stream is not so."""
+    if len(data) < 4:
+        return None
+    header = int.from_bytes(data[:4], "big")
+    try:
+        plain = _frame_size(header & ~(1 << 9), 0)
+    except ValueError:
+        return None
+    kbps, rate = _BITRATES[(header >> 12) & 15], _RATES[(header >> 10) & 3]
+    step = 144_000 * kbps % rate
+    count = int(len(data) / (plain + step / rate)) + 3
+    frames = np.arange(count + 1, dtype=np.int64)
+    offsets = frames * plain + np.maximum(((frames - 1) * step + rate - 1) // rate, 0)
+    n = int(np.searchsorted(offsets, len(data)))
+    if n > count or offsets[n] != len(data):
+        return None
+    offsets = offsets[: n + 1]
+    raw, starts = np.frombuffer(data, np.uint8), offsets[:-1]
+    padded = (raw[starts + 2] >> 1) & 1
+    same = (raw[starts] == data[0]) & (raw[starts + 1] == data[1])
+    same &= (raw[starts + 2] & 0xFD) == (data[2] & 0xFD)
+    same &= (raw[starts + 3] == data[3]) & (padded == np.diff(offsets) - plain)
+    return array("q", offsets.tolist()) if bool(same.all()) else None
+
+
 class Mp3Stream:
     """An MPEG-1 layer III byte stream parsed frame by frame as bytes arrive.
 
@@ -115,6 +147,9 @@ class Mp3Stream:
         length.
 
         :raises ValueError: ``data`` is not MPEG-1 layer III frames from end to end."""
+        predicted = _cbr_offsets(data)
+        if predicted is not None:
+            return predicted
         offsets, at = array("q"), 0
         while at + 4 <= len(data):
             offsets.append(at)
@@ -234,6 +269,7 @@ class Segment:
     done: threading.Event = field(default_factory=threading.Event)
     pause: int = 0  # feed up to this sample first and note the frames encoded by then
     fixed: int = -1  # the frames encoded from samples before ``pause`` alone
+    held: threading.Event = field(default_factory=threading.Event)  # ``fixed`` is known
 
     @property
     def first(self) -> int:
@@ -404,10 +440,12 @@ def _start(
                 if segment.pause:
                     _feed(segment, spool, channels, segment.pause)
                     segment.fixed = len(segment.stream)
+                    segment.held.set()
                 _feed(segment, spool, channels, segment.until)
             except BaseException as exc:  # re-raised by the joiner
                 segment.error = exc
             finally:
+                segment.held.set()
                 segment.done.set()
 
     count = min(workers, len(segments))
@@ -450,8 +488,10 @@ def _join_point(chain: Segment, nxt: Segment, limit: int | None = None) -> int |
     return chain.first + i + 1 if run >= MIN_RUN else None
 
 
-def _ready(segment: Segment, spool: Spool) -> Segment:
-    segment.done.wait()
+def _ready(segment: Segment, spool: Spool, held: bool = False) -> Segment:
+    """``segment`` once it is done (or ``held``: has passed its pause); raises what
+    stopped it."""
+    (segment.held if held else segment.done).wait()
     if spool.failed:
         raise RuntimeError("the audio stopped before the end")
     if segment.error is not None:
@@ -519,8 +559,9 @@ def _take_over(
     """Keep the previous master's frames up to a run of frames equal to the first new
     segment's, among those it encoded from samples before the change alone; returns the
     chain, its first unwritten frame and the segments still to join.  Without such a run
-    an encoder from the start takes the kept frames' place (nothing was written yet)."""
-    nxt = _ready(segments[0], spool)
+    an encoder from the start takes the kept frames' place (nothing was written yet).
+    The kept frames are written while the new segments are being encoded."""
+    nxt = _ready(segments[0], spool, held=True)
     previous = head.reuse.previous
     assert previous is not None
     first = max(0, nxt.first - 4)  # a few frames before: the bit reservoir lies in them
@@ -531,7 +572,7 @@ def _take_over(
     point = _join_point(kept, nxt, nxt.fixed)
     if point is not None:
         _keep_frames(out, head.reuse, point, marks)
-        return nxt, point - nxt.first, segments[1:]
+        return _ready(nxt, spool), point - nxt.first, segments[1:]
     catch = Segment(0, nxt.start, head.change, False)
     catch.encoder = head.new_encoder()
     _feed(catch, spool, channels, catch.until)

@@ -193,3 +193,29 @@ def test_cells_find_the_first_difference() -> None:
 def test_gains_sit_on_the_grid() -> None:
     assert quantized(6.3749) == 6.35 and quantized(-0.026) == -0.05
     assert quantized(quantized(1.234)) == quantized(1.234)
+
+
+@pytest.mark.parametrize(("channels", "kbps", "rate"), [(1, 112, 44100), (2, 128, 44100), (1, 96, 48000)])
+def test_frame_offsets_of_a_lame_stream_match_a_frame_by_frame_parse(
+    channels: int, kbps: int, rate: int
+) -> None:
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(kbps)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_channels(channels)
+    encoder.set_quality(7)
+    audio = speech_like(20.0, rate, level=0.3)
+    pcm = np.repeat(np.round(audio * 32767).astype(np.int16)[:, np.newaxis], channels, axis=1)
+    data = bytes(encoder.encode(pcm) + encoder.flush())
+    predicted = split._cbr_offsets(data)
+    assert predicted is not None
+    stream = split.Mp3Stream()
+    stream.feed(data)
+    assert list(predicted) == [*stream.offsets, len(data)]
+    damaged = bytearray(data)
+    damaged[predicted[len(predicted) // 2] + 2] ^= 0x02  # one frame's padding bit
+    assert split._cbr_offsets(bytes(damaged)) is None
+    with pytest.raises(ValueError):
+        split.Mp3Stream.frame_offsets(bytes(damaged))
