@@ -28,7 +28,7 @@ from podcast.errors import InputError, OutputError
 from .meter import Loudness, LoudnessMeter
 
 if TYPE_CHECKING:
-    from .reuse import Reuse
+    from .reuse import Reuse, Verified
 
 __all__ = [
     "FORMATS",
@@ -76,6 +76,7 @@ class Written:
     twin: BinaryIO | None = None
     twin_offsets: array | None = None
     reused: float = 0.0  # seconds of frames kept from the previous master (see .reuse)
+    verified: Verified | None = None  # its verification's pieces, for measure_file
 
     def close(self) -> None:
         """Drop the twin (its space is freed)."""
@@ -264,7 +265,8 @@ def _encode_mp3(
             keep.commit()
             if written.twin is None:  # else the twin is the kept stream: closed with it
                 keep.close()
-            written = replace(written, reused=keep.reused * FRAME_SAMPLES / enc.sample_rate)
+            seconds = keep.reused * FRAME_SAMPLES / enc.sample_rate
+            written = replace(written, reused=seconds, verified=keep.verified())
         return written
     encoder = new_encoder()
     with open(path, "wb") as out:
@@ -563,17 +565,19 @@ def measure_file(path: Path, frames: Written | Sequence[int] | None = None) -> L
     """Loudness, true peak and LRA of a file, decoded block by block.
 
     An MP3 file whose frames are known (from :func:`encode_parts`, before tagging) is
-    decoded in two halves at once, see :func:`_measure_halves`; a carried mono master
-    through its mono twin, measured as two identical channels."""
-    channels = None
+    decoded in pieces on every core, see :func:`_measure_pieces` (pieces of the previous
+    master's verification are reused where the file kept its frames); a carried mono
+    master through its mono twin, measured as two identical channels."""
+    channels, kept = None, None
     if isinstance(frames, Written):
+        kept = frames.verified
         if frames.twin is not None:
             path, channels = Path(f"/proc/self/fd/{frames.twin.fileno()}"), 2
             frames = frames.twin_offsets
         else:
             frames = frames.offsets
-    if frames is not None and len(frames) > 2 * HALF_MIN and parallel_ok():
-        measured = _measure_halves(Path(path), frames, channels)
+    if frames is not None and len(frames) > 2 * HALF_MIN:
+        measured = _measure_pieces(Path(path), frames, channels, kept)
         if measured is not None:
             return measured
     # the twin's name has no suffix: read it as MP3 (to its end, not to libsndfile's guess)
@@ -591,14 +595,9 @@ def _widened(block: np.ndarray, channels: int | None) -> np.ndarray:
     return np.broadcast_to(block, (channels, block.shape[1]))
 
 
-HALF_MIN = 1000  # frames: shorter files are measured in one piece
-WARM = 4  # frames decoded before the second half's start (3 rebuild the decoder's state)
-
-
-def parallel_ok() -> bool:
-    from .mp3split import parallel_workers
-
-    return parallel_workers() > 1
+HALF_MIN = 1000  # frames: files of less than twice this are measured in one piece
+PIECE = 2048  # frames per piece of a verifying decode (about 53 s at 44.1 kHz)
+WARM = 4  # frames decoded before a piece's start (3 rebuild the decoder's state)
 
 
 def _id3_size(path: Path) -> int:
@@ -658,68 +657,95 @@ def _reads(handle: Any, limit: int | None = None) -> Iterator[np.ndarray]:
         left -= block.shape[0] if left > 0 else 0
 
 
-def _measure_halves(
-    path: Path, frames: Sequence[int], channels: int | None = None
+def _plan_pieces(frames: Sequence[int], rate: int) -> list[tuple[int, int, int]]:
+    """``(start, cut, end)`` of each piece of a verifying decode: the piece decodes from
+    frame ``start - WARM`` (the first from 0) and measures samples ``[cut, end)``.  A piece
+    starts after every PIECE frames, WARM frames after the first frame there without the
+    padding byte (libsndfile guesses a headerless MP3's length from its first frame: then
+    the guess is long), its cut on the first 100 ms boundary after ``start``.  The plan
+    depends on the frames alone, so the same file is always measured the same way."""
+    count, hop = len(frames) - 1, round(rate / 10)
+    starts = [(0, 0)]
+    for base in range(PIECE, count - PIECE // 2, PIECE):
+        sizes = [frames[i + 1] - frames[i] for i in range(base, min(count, base + 100))]
+        start = base + sizes.index(min(sizes)) + WARM
+        starts.append((start, -(-((start + 1) * FRAME_SAMPLES) // hop) * hop))
+    ends = [cut for _, cut in starts[1:]] + [count * FRAME_SAMPLES]
+    return [(start, cut, end) for (start, cut), end in zip(starts, ends, strict=True)]
+
+
+def _measure_pieces(
+    path: Path, frames: Sequence[int], channels: int | None = None, kept: Verified | None = None
 ) -> Loudness | None:
-    """Decode an MP3 in two halves on two threads (libsndfile releases the GIL): the
-    first from the start up to a 100 ms boundary ``cut`` in the middle, the second from
-    a few frames before ``cut``, which rebuild the decoder's state (the bit reservoir and
-    the overlap), its meter primed with what precedes ``cut``.  The halves give exactly
-    the samples one decode gives; ``None`` (measure in one piece) when the decoder does
-    not return the expected number of samples.  ``channels``: measure a mono file as
-    that many identical channels."""
+    """Decode an MP3 in pieces (see :func:`_plan_pieces`) on every core (libsndfile
+    releases the GIL), each piece's meter primed with the WARM frames before its cut, which
+    rebuild the decoder's state (the bit reservoir and the overlap), and the meters merged
+    in order: exactly the samples one decode gives.  Pieces ``kept`` from the previous
+    master's verification (see :mod:`.reuse`) are not decoded again; the new ones are
+    recorded there.  ``None`` (measure in one piece) when the decoder does not return the
+    expected number of samples.  ``channels``: measure a mono file as that many identical
+    channels."""
     import soundfile as sf
 
-    shift, count = _id3_size(path), len(frames) - 1
+    from .mp3split import parallel_workers
+
+    shift = _id3_size(path)
     with sf.SoundFile(str(path)) as probe:
         rate, channels = int(probe.samplerate), channels or int(probe.channels)
-    hop = round(rate / 10)
-    # libsndfile stops a headerless MP3 at a length guessed from its first frame's size:
-    # start the second half on a frame without the padding byte, so the guess is long
-    sizes = [frames[i + 1] - frames[i] for i in range(count // 2, count // 2 + 100)]
-    start = count // 2 + sizes.index(min(sizes)) + WARM
-    begin = (start - WARM) * FRAME_SAMPLES
-    cut = -(-((start + 1) * FRAME_SAMPLES) // hop) * hop
-    early, late = LoudnessMeter(rate, channels), LoudnessMeter(rate, channels)
-    early.share_peaks(late)
-    seen = [0, 0]
+    plan = _plan_pieces(frames, rate)
+    known = kept.known if kept is not None else {}
+    meters = [
+        LoudnessMeter.from_summary(rate, channels, known[p]) if p in known else None
+        for p in plan
+    ]
+    todo = iter([k for k, meter in enumerate(meters) if meter is None])
+    seen: dict[int, int] = {}
 
-    def first() -> None:
-        with sf.SoundFile(str(path)) as handle:
-            at = 0
-            for block in _reads(handle, cut):
-                early.feed(_widened(block.T, channels))
-                at += block.shape[0]
-        seen[0] = at
-
-    def second() -> None:
-        with sf.SoundFile(_Tail(path, shift + frames[start - WARM])) as handle:
-            at = begin
-            for block in _reads(handle):
+    def piece(k: int) -> None:
+        start, cut, end = plan[k]
+        meter = LoudnessMeter(rate, channels)
+        source = _Tail(path, shift + frames[start - WARM]) if k else None
+        at = (start - WARM) * FRAME_SAMPLES if k else 0
+        with sf.SoundFile(source or str(path)) as handle:
+            for block in _reads(handle, None if k == len(plan) - 1 else end - at):
                 head = min(block.shape[0], max(0, cut - at))
                 if head:
-                    late.prime(_widened(block[:head].T, channels))
+                    meter.prime(_widened(block[:head].T, channels))
                 if head < block.shape[0]:
-                    late.feed(_widened(block[head:].T, channels))
+                    meter.feed(_widened(block[head:].T, channels))
                 at += block.shape[0]
-        seen[1] = at
+        if source is not None:
+            source.close()
+        seen[k], meters[k] = at, meter
 
     errors: list[BaseException] = []
+    lock = threading.Lock()
 
-    def run(job: Callable[[], None]) -> None:
-        try:
-            job()
-        except BaseException as exc:
-            errors.append(exc)
+    def run() -> None:
+        while not errors:
+            with lock:
+                k = next(todo, None)
+            if k is None:
+                return
+            try:
+                piece(k)
+            except BaseException as exc:
+                errors.append(exc)
 
-    thread = threading.Thread(target=run, args=(second,))
-    thread.start()
-    run(first)
-    thread.join()
+    threads = [threading.Thread(target=run) for _ in range(parallel_workers() - 1)]
+    for thread in threads:
+        thread.start()
+    run()
+    for thread in threads:
+        thread.join()
     stops = [exc for exc in errors if not isinstance(exc, Exception)]
     if stops:  # Ctrl-C (or an exit) while encoding: never swallowed by the fallback
         raise stops[0]
-    if errors or seen != [cut, count * FRAME_SAMPLES]:
+    if errors or any(seen[k] != plan[k][2] for k in seen):
         return None
-    early.merge(late)
-    return early.result()
+    if kept is not None:
+        kept.record({p: m.summary() for p, m in zip(plan[:-1], meters, strict=False)})
+    total = meters[0]
+    for later in meters[1:]:
+        total.merge(later)
+    return total.result()

@@ -149,6 +149,29 @@ class LoudnessMeter:
         if self._peak is not None and later._peak is not None:
             self._peak.merge(later._peak)
 
+    def summary(self) -> tuple[np.ndarray, int, float, float]:
+        """What :meth:`merge` takes from this meter, stopped on a 100 ms boundary: the
+        hop energy sums, the samples measured, the sample peak and the true peak (rebuilt
+        by :meth:`from_summary`; the filter states are not kept)."""
+        if self._partial_n:
+            raise ValueError("a meter is summarised on a 100 ms boundary")
+        sums = np.concatenate(self._hops) if self._hops else np.zeros(0)
+        best = self._peak._best if self._peak is not None else 0.0
+        return sums, self._samples, self._sample_peak, best
+
+    @classmethod
+    def from_summary(
+        cls, sample_rate: int, channels: int, summary: tuple[np.ndarray, int, float, float]
+    ) -> LoudnessMeter:
+        """A meter that measured what :meth:`summary` describes (to :meth:`merge` with)."""
+        sums, samples, sample_peak, best = summary
+        meter = cls(sample_rate, channels)
+        meter._hops = [np.array(sums, dtype=np.float64)]
+        meter._samples, meter._sample_peak = int(samples), float(sample_peak)
+        if meter._peak is not None:
+            meter._peak._best, meter._peak.sample_peak = float(best), float(sample_peak)
+        return meter
+
     def feed(self, block: np.ndarray) -> None:
         """Add ``block``: float ``(channels, n)`` or ``(n,)`` samples in [-1, 1] full scale."""
         x = np.asarray(block, dtype=np.float32)

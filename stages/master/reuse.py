@@ -32,11 +32,13 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["GRID_DB", "Cells", "Previous", "Reuse", "cell_samples", "quantized"]
+__all__ = ["GRID_DB", "Cells", "Previous", "Reuse", "Verified", "cell_samples", "quantized"]
 
 GRID_DB = 0.05  # step of every gain the chain decides (leveling, loudness, correction)
 VERSION = 1
-STREAM, SIDECAR = "stream.mp3", "cells.json"
+STREAM, SIDECAR, PIECES = "stream.mp3", "cells.json", "pieces.npz"
+Summary = tuple[np.ndarray, int, float, float]  # see LoudnessMeter.summary
+Piece = tuple[int, int, int]  # see codecs._plan_pieces
 
 
 def quantized(db: float) -> float:
@@ -99,11 +101,12 @@ class Cells:
 @dataclass(frozen=True, slots=True)
 class Previous:
     """The previous master's stream: its bytes, the byte offset of every frame and, last,
-    its length; and the digests of the cells it encodes."""
+    its length, its SHA-1; and the digests of the cells it encodes."""
 
     data: bytes
     offsets: array
     cells: tuple[str, ...]
+    sha1: str
 
 
 class Reuse:
@@ -121,6 +124,7 @@ class Reuse:
         if self.previous is not None:
             self.cells.before = self.previous.cells
         self.reused = 0
+        self.sha1 = ""  # the new stream's, once committed
         self._keep: BinaryIO | None = None
         self._name: Path | None = None
 
@@ -146,8 +150,15 @@ class Reuse:
             digest.update(chunk)
         os.replace(self._name, self.folder / STREAM)
         self._name = None
-        record = {**self.key, "sha1": digest.hexdigest(), "cells": self.cells.digests}
+        self.sha1 = digest.hexdigest()
+        record = {**self.key, "sha1": self.sha1, "cells": self.cells.digests}
         atomic_write_json(self.folder / SIDECAR, record)
+
+    def verified(self) -> Verified:
+        """The record of the committed stream's verification, with the previous one's
+        pieces that lie in the kept frames."""
+        before = self.previous.sha1 if self.previous is not None else ""
+        return Verified(self.folder, before, self.sha1, self.reused)
 
     def close(self) -> None:
         """Close the stream's file; one not committed is deleted (the encode failed)."""
@@ -180,4 +191,63 @@ def _load(folder: Path, key: dict[str, Any]) -> Previous | None:
         offsets = Mp3Stream.frame_offsets(data)
     except ValueError:
         return None
-    return Previous(data, offsets, tuple(cells))
+    return Previous(data, offsets, tuple(cells), record["sha1"])
+
+
+class Verified:
+    """The pieces of a stream's verifying decode (see :func:`~.codecs._measure_pieces`):
+    :attr:`known` holds the previous stream's pieces (``before``, its SHA-1) that decode
+    from frames the new stream kept (the first ``kept``), so the same samples;
+    :meth:`record` keeps the new stream's (``after``) for the next master."""
+
+    def __init__(self, folder: Path, before: str, after: str, kept: int) -> None:
+        self.folder, self.after = folder, after
+        self.known: dict[Piece, Summary] = _pieces(folder, before, kept) if kept else {}
+
+    def record(self, pieces: dict[Piece, Summary]) -> None:
+        from podcast.runfiles import atomic_write_bytes
+
+        import io
+
+        plan = np.array(list(pieces), dtype=np.int64).reshape(-1, 3)
+        summaries = list(pieces.values())
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            sha1=np.array(self.after),
+            plan=plan,
+            lengths=np.array([s[0].size for s in summaries], dtype=np.int64),
+            sums=np.concatenate([s[0] for s in summaries]) if summaries else np.zeros(0),
+            samples=np.array([s[1] for s in summaries], dtype=np.int64),
+            peaks=np.array([s[2:] for s in summaries], dtype=np.float64).reshape(-1, 2),
+        )
+        atomic_write_bytes(self.folder / PIECES, buffer.getvalue())
+
+
+def _pieces(folder: Path, sha1: str, kept: int) -> dict[Piece, Summary]:
+    """The recorded pieces of the stream ``sha1`` whose samples lie in its first ``kept``
+    frames (a frame's samples depend on it and the frames before); none when the record
+    is missing, damaged or of another stream."""
+    from .mp3split import FRAME
+
+    try:
+        with np.load(folder / PIECES, allow_pickle=False) as record:
+            if str(record["sha1"]) != sha1:
+                return {}
+            plan, lengths, sums = record["plan"], record["lengths"], record["sums"]
+            samples, peaks = record["samples"], record["peaks"]
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        if not len(plan) == len(lengths) == len(samples) == len(peaks) or bounds[-1] != sums.size:
+            return {}
+        return {
+            (int(a), int(b), int(c)): (
+                sums[bounds[i] : bounds[i + 1]].copy(),
+                int(samples[i]),
+                float(peaks[i, 0]),
+                float(peaks[i, 1]),
+            )
+            for i, (a, b, c) in enumerate(plan)
+            if (int(c) - 1) // FRAME + 2 < kept
+        }
+    except Exception:  # a damaged record (not a zip, other arrays): nothing is reused
+        return {}

@@ -1,5 +1,5 @@
 """MP3 encoding on several cores is gapless: the joined file decodes to exactly the samples
-one LAME pass decodes to, whatever the cores; the decoded file measured in two halves
+one LAME pass decodes to, whatever the cores; the decoded file measured in pieces
 gives the one-piece figures."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 import podcast.stages.master.mp3split as split
 from podcast.stages.master.codecs import (
     Encoding,
-    _measure_halves,
+    _measure_pieces,
     encode,
     measure_file,
     read_any,
@@ -136,10 +136,14 @@ def test_key_ignores_filler_bits_but_not_audio(tmp_path: Path) -> None:
         Mp3Stream().feed(b"RIFF" + bytes(2000))
 
 
-def test_two_halves_measure_like_one_decode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pieces_measure_like_one_decode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(split, "parallel_workers", lambda: 2)
+    import podcast.stages.master.codecs as codecs
+
+    monkeypatch.setattr(split, "parallel_workers", lambda: workers)
+    monkeypatch.setattr(codecs, "PIECE", 600)  # four pieces
     audio = talk(70.0, seed=2)
     np.multiply(audio, 1.8, out=audio)  # loud: true peaks near full scale
     path = tmp_path / "m.mp3"
@@ -149,8 +153,9 @@ def test_two_halves_measure_like_one_decode(
     tag = ID3()
     tag.add(TIT2(encoding=3, text=["x" * 5000]))  # the offsets move by the tag's size
     tag.save(str(path))
-    halves, whole = _measure_halves(path, frames), measure_file(path)
-    assert halves is not None  # the decoder gave the samples the halves expect
+    assert len(codecs._plan_pieces(frames, 44100)) == 4
+    halves, whole = _measure_pieces(path, frames), measure_file(path)
+    assert halves is not None  # the decoder gave the samples the pieces expect
     assert halves.duration == whole.duration
     assert halves.true_peak == whole.true_peak and halves.sample_peak == whole.sample_peak
     assert abs(halves.integrated - whole.integrated) < 1e-6

@@ -1,6 +1,7 @@
 """Reusing the previous master's MP3 frames never changes the result: after one late turn
 changed, a warm master of the episode folder decodes to exactly the samples (and reports
-the figures) of a master from scratch, while it keeps most of the old frames; every way
+the figures) of a master from scratch, while it keeps most of the old frames (and the
+verifying decode's measurements of them); every way
 reuse can fail (an early change, a gain that moved, a damaged or missing record, no run
 of equal frames to join at) falls back to encoding, with the same result."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from podcast.models import Episode
 from podcast.stages.master.codecs import read_any
 from podcast.stages.master.options import MasterOptions
 from podcast.stages.master.produce import REUSE, master_episode
-from podcast.stages.master.reuse import SIDECAR, STREAM, Cells, quantized
+from podcast.stages.master.reuse import PIECES, SIDECAR, STREAM, Cells, quantized
 
 from .master_signals import clip_episode, speech_like
 
@@ -59,6 +61,32 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
 COLD: dict[bool, tuple] = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def short_pieces() -> Iterator[None]:
+    """Verifying decodes in pieces of 400 frames (about 10 s), so that a minute has several."""
+    import podcast.stages.master.codecs as codecs
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codecs, "PIECE", 400)
+        yield
+
+
+@pytest.fixture
+def pieces_reused(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the verification pieces taken from the previous master instead of decoded."""
+    from podcast.stages.master.meter import LoudnessMeter
+
+    calls: list[int] = []
+    rebuild = LoudnessMeter.from_summary.__func__
+
+    def counted(cls: type, *args: object) -> LoudnessMeter:
+        calls.append(1)
+        return rebuild(cls, *args)
+
+    monkeypatch.setattr(LoudnessMeter, "from_summary", classmethod(counted))
+    return calls
+
+
 def cold_master(mono: bool, folder: Path) -> tuple:
     """A master from scratch of the episode whose late turn changed (made once per
     layout): options, decoded samples, report and duration."""
@@ -95,13 +123,16 @@ def same_as_cold(done: Episode, cold: tuple) -> float:
 
 
 def test_a_late_change_keeps_most_frames_and_decodes_like_a_cold_master(
-    tmp_path: Path, layouts: tuple
+    tmp_path: Path, layouts: tuple, pieces_reused: list[int]
 ) -> None:
     cold = layouts
     options, _, _, duration = cold
     first = master(tmp_path, turns(), options)
-    assert (tmp_path / REUSE / SIDECAR).is_file() and (tmp_path / REUSE / STREAM).is_file()
+    for name in (SIDECAR, STREAM, PIECES):
+        assert (tmp_path / REUSE / name).is_file()
+    assert not pieces_reused
     warm = master(tmp_path, turns(LATE), options)
+    assert len(pieces_reused) >= 3  # the verifying decode of the kept frames was kept too
     reused = same_as_cold(warm, cold)
     start = warm.segments[LATE].start
     assert start - split.OVERLAP - 2.0 <= reused <= start  # kept up to a join before the turn
@@ -128,6 +159,16 @@ def test_a_gain_that_moved_a_grid_step_keeps_nothing(tmp_path: Path, cold: tuple
 
 
 @pytest.mark.slow
+def test_a_damaged_verification_record_means_a_full_verifying_decode(
+    tmp_path: Path, cold: tuple, pieces_reused: list[int]
+) -> None:
+    options, _, _, _ = cold
+    master(tmp_path, turns(), options)
+    (tmp_path / REUSE / PIECES).write_bytes(b"PK\x03\x04 not quite")
+    assert same_as_cold(master(tmp_path, turns(LATE), options), cold) > 0.0
+    assert not pieces_reused
+
+
 @pytest.mark.parametrize("damage", ["stream", "sidecar", "missing", "other-encoding"])
 def test_a_damaged_record_means_a_full_encode(tmp_path: Path, cold: tuple, damage: str) -> None:
     options, _, _, _ = cold
