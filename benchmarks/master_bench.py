@@ -8,10 +8,17 @@ and the per-run ratio.  Both sides get the same cores (all by default; ``--cores
 both to one).
 
     python benchmarks/master_bench.py [--minutes 30] [--repeat 3] [--cores LIST] [--mono]
-        [--hours 3]
+        [--hours 3] [--changed]
 
 ``--hours`` also runs ``podcast-gen master`` on a WAV that long and prints its peak RSS
 (issue 18: flat, at most 400 MB, whatever the length).
+
+Every master writes its reuse record (the stream and PCM digests, see
+``stages/master/reuse.py``) into a fresh folder, as the master stage does in the episode
+folder.  ``--changed`` also times one turn changed at ~70 % of the episode (other audio,
+1.3 s longer): the changed episode mastered warm (in the folder where the unchanged one
+was just mastered) and cold (in a fresh folder), interleaved run by run; prints both, the
+ratio, the seconds of MP3 frames kept, and whether both decode to the same samples.
 
 Targets (issue 10): the 30-minute stereo master ≤ 10 s and ≥ 3x faster than loudnorm +
 encode in the same run.
@@ -67,8 +74,28 @@ def speech_like(minutes: float, seed: int = 0) -> tuple[object, list[tuple[float
     return (audio * mask)[np.newaxis], turns
 
 
-def child(path: str, turns_path: str, mono: bool) -> None:
-    """Run in the pinned child: read, master, encode, verify; print figures as JSON."""
+def changed_turn(
+    audio: object, turns: list[tuple[float, float, str]], at: float = 0.7, longer: float = 1.3
+) -> tuple[object, list[tuple[float, float, str]]]:
+    """``audio`` and ``turns`` with the turn at ``at`` of the episode replaced by other
+    speech-like audio ``longer`` seconds longer (everything after it moves)."""
+    import numpy as np
+
+    index = next(i for i, (a, _, _) in enumerate(turns) if a >= at * turns[-1][1])
+    start, end, speaker = turns[index]
+    a, b = round(start * RATE), round(end * RATE)
+    other, _ = speech_like((end - start + longer) / 60.0 + 0.01, seed=99)
+    level = float(np.abs(audio[0, a:b]).max()) / max(float(np.abs(other).max()), 1e-9)
+    fresh = other[:, : round((end - start + longer) * RATE)] * np.float32(level)
+    shift = fresh.shape[1] / RATE - (end - start)
+    moved = [(x + shift, y + shift, who) for x, y, who in turns[index + 1 :]]
+    joined = np.concatenate([audio[:, :a], fresh, audio[:, b:]], axis=1)
+    return joined, [*turns[:index], (start, start + fresh.shape[1] / RATE, speaker), *moved]
+
+
+def child(path: str, turns_path: str, mono: bool, reuse: str | None = None) -> None:
+    """Run in the pinned child: read, master, encode, verify (the reuse record in
+    ``reuse``); print figures as JSON."""
     import numpy as np
     import soundfile as sf
 
@@ -83,15 +110,23 @@ def child(path: str, turns_path: str, mono: bool) -> None:
     placed = tuple(Placed(i, who, a, b) for i, (a, b, who) in enumerate(turns))
     timeline = Timeline(np.ascontiguousarray(data.T), rate, placed)  # (n, 1).T: no copy
     del data
-    out = Path(path).with_name(f"bench-{'mono' if mono else 'stereo'}.mp3")
-    result = master_timeline(timeline, MasterOptions(mono=mono), out, Tags(title="bench"))
+    name = Path(reuse).name if reuse else "mono" if mono else "stereo"
+    out = Path(path).with_name(f"bench-{name}.mp3")
+    options, tags = MasterOptions(mono=mono), Tags(title="bench")
+    result = master_timeline(timeline, options, out, tags, reuse=Path(reuse) if reuse else None)
     elapsed = time.perf_counter() - start
     rss = peak_rss_mb()
     print(json.dumps({"seconds": elapsed, "rss_mb": rss, "report": result.report}))
 
 
-def run_child(path: Path, turns: Path, mono: bool, cores: str | None) -> dict:
+def run_child(
+    path: Path, turns: Path, mono: bool, cores: str | None, reuse: Path | None = None
+) -> dict:
+    """Master in a child process (a fresh reuse folder beside ``path`` unless ``reuse``)."""
+    if reuse is None:
+        reuse = Path(tempfile.mkdtemp(prefix="reuse-", dir=path.parent))
     command = [sys.executable, __file__, "--child", str(path), str(turns)]
+    command += ["--child-reuse", str(reuse)]
     if cores:
         command = ["taskset", "-c", cores, *command]
     if mono:
@@ -145,6 +180,44 @@ def long_master(hours: float, folder: Path, cores: str | None) -> tuple[float, f
     return seconds, peak
 
 
+def one_turn_changed(
+    wav: Path, repeat: int, cores: str | None
+) -> tuple[list[float], list[float], float, bool]:
+    """Warm and cold master seconds of the changed episode (see :func:`changed_turn`),
+    the seconds reused by the last warm run, and whether warm and cold runs gave the same
+    decoded samples and report figures."""
+    import numpy as np
+
+    from podcast.stages.master.codecs import read_any
+
+    edited, edited_turns = wav.with_name("changed.wav"), wav.with_name("changed.json")
+    warm, cold, same = [], [], True
+    for run in range(repeat):
+        folder = Path(tempfile.mkdtemp(prefix="warm-", dir=wav.parent))
+        run_child(wav, wav.with_name("turns.json"), False, cores, folder)  # the last master
+        hot = run_child(edited, edited_turns, False, cores, folder)
+        fresh = Path(tempfile.mkdtemp(prefix="cold-", dir=wav.parent))
+        scratch = run_child(edited, edited_turns, False, cores, fresh)
+        warm.append(hot["seconds"])
+        cold.append(scratch["seconds"])
+        reports = [_figures(r["report"]) for r in (hot, scratch)]
+        decoded = [read_any(wav.with_name(f"bench-{f.name}.mp3"))[0] for f in (folder, fresh)]
+        same = same and reports[0] == reports[1] and np.array_equal(*decoded)
+        print(
+            f"one turn changed, run {run + 1}: warm {warm[-1]:.2f} s "
+            f"({hot['report']['reused_seconds']:.0f} s kept), cold {cold[-1]:.2f} s",
+            flush=True,
+        )
+    return warm, cold, hot["report"]["reused_seconds"], same
+
+
+def _figures(report: dict) -> dict:
+    """A mastering report without its timings and reuse figure."""
+    attempts = [{k: v for k, v in a.items() if k != "seconds"} for a in report["attempts"]]
+    rest = {k: v for k, v in report.items() if k not in ("attempts", "reused_seconds")}
+    return {**rest, "attempts": attempts}
+
+
 def spread(values: list[float]) -> str:
     """``median (min-max)`` of ``values``."""
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
@@ -159,11 +232,15 @@ def main() -> None:
     parser.add_argument(
         "--hours", type=float, help="also time `podcast-gen master` on a WAV this long (RSS)"
     )
+    parser.add_argument(
+        "--changed", action="store_true", help="also time a master after one turn changed"
+    )
     parser.add_argument("--child", nargs=2, metavar=("WAV", "TURNS"))
     parser.add_argument("--child-mono", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-reuse", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.child_mono)
+        child(args.child[0], args.child[1], args.child_mono, args.child_reuse)
         return
     import soundfile as sf
 
@@ -175,6 +252,11 @@ def main() -> None:
         audio, turns = speech_like(args.minutes)
         sf.write(wav, audio[0], RATE, subtype="FLOAT")
         turns_file.write_text(json.dumps(turns))
+        if args.changed:
+            edited, edited_turns = changed_turn(audio, turns)
+            sf.write(wav.with_name("changed.wav"), edited[0], RATE, subtype="FLOAT")
+            wav.with_name("changed.json").write_text(json.dumps(edited_turns))
+            del edited
         del audio
         where = f"cores {args.cores}" if args.cores else f"all {os.cpu_count()} cores"
         print(f"input: {args.minutes:g} min mono at {RATE} Hz, {len(turns)} turns, {where}")
@@ -186,6 +268,7 @@ def main() -> None:
                 baseline.append(seconds)
             mine = ", ".join(f"{m} {ours[m][-1]['seconds']:.2f} s" for m in modes)
             print(f"run {run + 1}: {mine}; loudnorm + LAME {seconds or math.nan:.2f} s", flush=True)
+        changed = one_turn_changed(wav, args.repeat, args.cores) if args.changed else None
         wav.unlink()
         long = long_master(args.hours, Path(folder), args.cores) if args.hours else None
     for mode, runs in ours.items():
@@ -207,6 +290,13 @@ def main() -> None:
         if baseline:
             ratios = [b / t for b, t in zip(baseline, times, strict=True)]
             print(f"        speed-up over loudnorm + LAME 128k, per run: {spread(ratios)}x")
+    if changed is not None:
+        warm, cold, reused, same = changed
+        print(
+            f"one turn changed at 70 %: warm {spread(warm)} s, cold {spread(cold)} s, "
+            f"warm/cold per run {spread([w / c for w, c in zip(warm, cold, strict=True)])}, "
+            f"{reused:.1f} s of MP3 frames kept, same decoded samples and report: {same}"
+        )
     if long is not None:
         print(
             f"podcast-gen master on a {args.hours:g}-hour WAV (24 kHz mono) to MP3 128k stereo: "

@@ -19,6 +19,7 @@ import numpy as np
 
 from .dsp import apply_fades, db_to_gain, highpass, speech_bounds
 from .meter import LoudnessMeter
+from .reuse import quantized
 
 __all__ = [
     "GapPolicy",
@@ -169,15 +170,19 @@ def level_speakers(
     audio: np.ndarray, sample_rate: int, placed: Sequence[Placed], max_gain_db: float = 15.0
 ) -> dict[str, dict[str, float]]:
     """Bring every speaker to the mean loudness of all speakers with one static gain each
-    (clamped to ±``max_gain_db``), in place.  Returns ``{speaker: {"loudness", "gain_db"}}``
+    (clamped to ±``max_gain_db``, on the :data:`~.reuse.GRID_DB` grid), in place.  Returns ``{speaker: {"loudness", "gain_db"}}``
     (loudness before leveling)."""
     levels = speaker_loudness(audio, sample_rate, placed)
     finite = [v for v in levels.values() if math.isfinite(v)]
     if len(finite) < 2:
         return {who: {"loudness": v, "gain_db": 0.0} for who, v in levels.items()}
     reference = sum(finite) / len(finite)
-    gains = {
-        who: (max(-max_gain_db, min(max_gain_db, reference - v)) if math.isfinite(v) else 0.0)
+    gains = {  # on the grid of every gain the chain decides (see .reuse)
+        who: (
+            quantized(max(-max_gain_db, min(max_gain_db, reference - v)))
+            if math.isfinite(v)
+            else 0.0
+        )
         for who, v in levels.items()
     }
     _apply_turn_gains(audio, sample_rate, placed, gains)

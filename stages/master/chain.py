@@ -27,11 +27,11 @@ import numpy as np
 from .codecs import CODEC_LOSS_DB, Encoding, encode_parts, measure_file
 from .limiter import Limiter
 from .meter import Loudness, LoudnessMeter
+from .reuse import quantized
 
 __all__ = ["Attempt", "Delivery", "Targets", "deliver", "layout_offset", "loudness"]
 
 RETRIES = 2
-SETTLE_LU = 0.05  # post-limiter loudness corrections smaller than this are skipped
 CEILING_STEP = 0.5  # dB lower ceiling for each true-peak miss
 HEADROOM_DB = 3.0  # make-up gain the limiter's envelope allows beyond the first guess
 
@@ -49,12 +49,14 @@ class Targets:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One encode: gain and ceiling used, and the decoded file's measurement."""
+    """One encode: gain (after the post-limiter correction) and ceiling used, and the
+    decoded file's measurement."""
 
     gain_db: float
     ceiling_db: float
     decoded: Loudness
     seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)  # master, encode, decode + measure
+    reused: float = 0.0  # seconds of MP3 frames kept from the previous master
 
     def passes(self, targets: Targets) -> bool:
         """Decoded loudness within tolerance and true peak at or below the maximum."""
@@ -92,17 +94,18 @@ def _render(
     pre: np.ndarray, rate: int, gain: float, ceiling: float, target: float
 ) -> tuple[Limiter, float, np.ndarray]:
     """Gain and limit, then re-measure once and correct what the limiter cost (0.2-0.6 LU)
-    with a corrected gain.  Returns the limiter and gain that render the master (chunk by
-    chunk, see :meth:`Limiter.chunks`) and the master's hop energies."""
+    with a corrected gain, on the :data:`~.reuse.GRID_DB` grid (so that a small change of
+    the episode usually leaves every sample elsewhere as it was, see :mod:`.reuse`).
+    Returns the limiter and gain that render the master (chunk by chunk, see
+    :meth:`Limiter.chunks`) and the master's hop energies."""
     limiter = Limiter(pre, rate, ceiling, gain + HEADROOM_DB)
     hops, level = _hops(limiter.chunks(gain), rate, pre.shape[0])
     miss = target - level
-    if math.isfinite(miss) and abs(miss) >= SETTLE_LU:
-        if not limiter.covers(gain + miss, ceiling):
-            limiter = Limiter(pre, rate, ceiling, gain + miss + HEADROOM_DB)
-        gain += miss
-        hops = hops * 10.0 ** (miss / 10.0)
-    return limiter, gain, hops
+    final = quantized(gain + miss) if math.isfinite(miss) else quantized(gain)
+    if not limiter.covers(final, ceiling):
+        limiter = Limiter(pre, rate, ceiling, final + HEADROOM_DB)
+    hops = hops * 10.0 ** ((final - gain) / 10.0)
+    return limiter, final, hops
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ def deliver(
     path: Path,
     finish: Callable[[Path], None] | None = None,
     estimate: float | None = None,
+    reuse: Path | None = None,
 ) -> Delivery:
     """Master ``pre`` and write it to ``path`` (which should be a temporary name).
 
@@ -133,6 +137,8 @@ def deliver(
     is the caller's idea of ``pre``'s loudness (saves a measuring pass; the post-limiter
     re-measure corrects it).  A miss on the decoded file moves the PCM target by the miss
     (and lowers the ceiling after a true-peak miss) and encodes again, at most twice.
+    ``reuse``: a folder where MP3 frames of the previous master are kept and reused where
+    the PCM is the same (see :mod:`.reuse`; the file decodes to the same samples).
     """
     offset = layout_offset(pre.shape[0], enc.channels)
     target = targets.lufs - offset + CODEC_LOSS_DB.get(enc.format, 0.0)  # as the PCM master reads
@@ -140,7 +146,7 @@ def deliver(
     ceiling = targets.true_peak - targets.margin
     attempts: list[Attempt] = []
     while True:
-        hops, attempt = _attempt(pre, rate, enc, path, finish, start, target, ceiling)
+        hops, attempt = _attempt(pre, rate, enc, path, finish, start, target, ceiling, reuse)
         attempts.append(attempt)
         silent = not math.isfinite(start)
         if attempt.passes(targets) or len(attempts) > RETRIES or silent:
@@ -157,6 +163,7 @@ def _attempt(
     start: float,
     target: float,
     ceiling: float,
+    reuse: Path | None = None,
 ) -> tuple[np.ndarray, Attempt]:
     """Render to the PCM ``target``, encode, tag, decode and measure; timed (the final
     render streams into the encoder, so its few tenths of a second count as encoding)."""
@@ -165,7 +172,9 @@ def _attempt(
     gain = target - start if finite else 0.0
     limiter, final, hops = _render(pre, rate, gain, ceiling, target if finite else -math.inf)
     clock.append(time.perf_counter())
-    frames = encode_parts(limiter.chunks(final), pre.shape[0], rate, path, enc, pre.shape[1])
+    frames = encode_parts(
+        limiter.chunks(final), pre.shape[0], rate, path, enc, pre.shape[1], reuse
+    )
     try:
         if finish is not None:
             finish(path)
@@ -176,7 +185,8 @@ def _attempt(
             frames.close()
     clock.append(time.perf_counter())
     seconds = (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2])
-    return hops, Attempt(gain, ceiling, decoded, seconds)
+    reused = frames.reused if frames is not None else 0.0
+    return hops, Attempt(final, ceiling, decoded, seconds, reused)
 
 
 def _adjust(

@@ -16,15 +16,19 @@ import subprocess
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from podcast.errors import InputError, OutputError
 
 from .meter import Loudness, LoudnessMeter
+
+if TYPE_CHECKING:
+    from .reuse import Reuse
 
 __all__ = [
     "FORMATS",
@@ -71,6 +75,7 @@ class Written:
     offsets: array
     twin: BinaryIO | None = None
     twin_offsets: array | None = None
+    reused: float = 0.0  # seconds of frames kept from the previous master (see .reuse)
 
     def close(self) -> None:
         """Drop the twin (its space is freed)."""
@@ -171,17 +176,20 @@ def encode_parts(
     path: Path,
     enc: Encoding,
     frames: int | None = None,
+    reuse: Path | None = None,
 ) -> Written | None:
     """:func:`encode` for audio that arrives as consecutive float32 ``(channels, k)``
     parts (a master rendered chunk by chunk is never held whole).  ``frames``, the
     number of samples the parts hold in all, lets MP3 encoding use every core; it then
-    returns where the MP3 frames lie (for :func:`measure_file`; close it after).
+    returns where the MP3 frames lie (for :func:`measure_file`; close it after).  With a
+    ``reuse`` folder, MP3 frames of the previous master written there are kept where the
+    PCM is the same, and this master is recorded there for the next (see :mod:`.reuse`).
 
     :raises OutputError: unknown format, no ffmpeg for m4a, or the encoder failed.
     """
     try:
         if enc.format == "mp3":
-            return _encode_mp3(parts, channels, rate, path, enc, frames)
+            return _encode_mp3(parts, channels, rate, path, enc, frames, reuse)
         elif enc.format in ("wav", "flac", "opus"):
             _encode_soundfile(_blocks(parts, channels, rate, enc), path, enc)
         elif enc.format == "m4a":
@@ -202,6 +210,7 @@ def _encode_mp3(
     path: Path,
     enc: Encoding,
     frames: int | None = None,
+    reuse: Path | None = None,
 ) -> Written | None:
     """LAME through lameenc (its quality knob makes it ~1.7x faster than pedalboard's fixed
     setting on one core), on every core when the length is known and the rate is an
@@ -231,52 +240,100 @@ def _encode_mp3(
         )
         total = math.ceil(frames * enc.sample_rate / rate)
         carrier = _carrier(channels, enc)
-        if carrier is None:
-            marks = split_encode(
-                blocks,
-                total,
-                path,
-                enc.channels,
-                new_encoder,
-                enc.sample_rate,
-                enc.bitrate,
-                parallel_workers(),
-            )
-            return Written(marks)
-        import tempfile
-
-        from .mp3stereo import JointStereo
-
-        # the twin is reopened by name through /proc (Linux) to be decoded
-        twin = tempfile.TemporaryFile(dir=path.parent) if Path("/proc/self/fd").is_dir() else None
+        kbps = carrier or enc.bitrate
+        keep = _reuse(reuse, channels, enc, carrier)
+        encode = partial(
+            split_encode,
+            blocks,
+            total,
+            path,
+            1 if carrier else enc.channels,
+            (lambda: new_encoder(1, carrier)) if carrier else new_encoder,
+            enc.sample_rate,
+            kbps,
+            parallel_workers(),
+            reuse=keep,
+        )
         try:
-            with open(path, "wb") as out:
-                stereo = JointStereo(out, enc.bitrate)
-                marks = split_encode(
-                    blocks,
-                    total,
-                    path,
-                    1,
-                    lambda: new_encoder(1, carrier),
-                    enc.sample_rate,
-                    carrier,
-                    parallel_workers(),
-                    sink=_Tee(stereo, twin) if twin is not None else stereo,
-                )
-                stereo.close()
-            if twin is not None:
-                twin.flush()
+            written = _split_mp3(encode, path, enc, carrier, keep)
         except BaseException:
-            if twin is not None:
-                twin.close()
+            if keep is not None:
+                keep.close()
             raise
-        return Written(stereo.offsets, twin, marks)
+        if keep is not None:
+            keep.commit()
+            if written.twin is None:  # else the twin is the kept stream: closed with it
+                keep.close()
+            written = replace(written, reused=keep.reused * FRAME_SAMPLES / enc.sample_rate)
+        return written
     encoder = new_encoder()
     with open(path, "wb") as out:
         for block in _resampled(parts, channels, rate, enc):
             out.write(encoder.encode(pcm16(block, enc.channels)))
         out.write(encoder.flush())
     return None
+
+
+def _reuse(folder: Path | None, channels: int, enc: Encoding, carrier: int | None) -> Reuse | None:
+    """The reuse folder's record for this encoding (see :mod:`.reuse`), or ``None``."""
+    if folder is None:
+        return None
+    from importlib.metadata import version
+
+    from .reuse import Reuse, cell_samples
+
+    kbps = carrier or enc.bitrate
+    key = {
+        "rate": enc.sample_rate,
+        "kbps": kbps,
+        "channels": enc.channels,
+        "master_channels": channels,
+        "carried": carrier is not None,
+        "quality": min(max(enc.mp3_quality, 2), 7),
+        "lameenc": version("lameenc"),
+    }
+    return Reuse(folder, key, cell_samples(enc.sample_rate, kbps))
+
+
+def _split_mp3(
+    encode: Callable[..., array],
+    path: Path,
+    enc: Encoding,
+    carrier: int | None,
+    keep: Reuse | None,
+) -> Written:
+    """Run ``encode`` (:func:`~.mp3split.split_encode` with all but its sink) into
+    ``path``; a stream kept for reuse gets a copy of what the encoders write (for a
+    carried master, the mono stream, which is also the twin decoded to verify)."""
+    if carrier is None:
+        if keep is None:
+            return Written(encode())
+        with open(path, "wb") as out:
+            return Written(encode(sink=_Tee(out, keep.keep())))
+    import tempfile
+
+    from .mp3stereo import JointStereo
+
+    # the twin is reopened by name through /proc (Linux) to be decoded
+    proc = Path("/proc/self/fd").is_dir()
+    if keep is not None:
+        twin = keep.keep()
+    else:
+        twin = tempfile.TemporaryFile(dir=path.parent) if proc else None
+    try:
+        with open(path, "wb") as out:
+            stereo = JointStereo(out, enc.bitrate)
+            marks = encode(sink=_Tee(stereo, twin) if twin is not None else stereo)
+            stereo.close()
+        if twin is not None:
+            twin.flush()
+    except BaseException:
+        if twin is not None and keep is None:
+            twin.close()
+        raise
+    if not proc and twin is not None:
+        return Written(stereo.offsets)
+    return Written(stereo.offsets, twin, marks)
 
 
 def _carrier(channels: int, enc: Encoding) -> int | None:

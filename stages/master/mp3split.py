@@ -16,6 +16,10 @@ encoder simply carries on into the next segment, serially, until one does.
 
 The PCM goes through a spool file beside the output, so encoders can start as soon as
 their samples exist and memory stays flat whatever the length.
+
+The same join lets a new master keep the previous master's frames (see :mod:`.reuse`):
+where the PCM is the same from the start, an encoder started a few seconds before the
+first difference takes over from the kept frames at a run of identical frames.
 """
 
 from __future__ import annotations
@@ -29,9 +33,12 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .reuse import Reuse
 
 __all__ = ["MIN_RUN", "Mp3Stream", "grid", "parallel_workers", "split_encode"]
 
@@ -40,6 +47,7 @@ MIN_RUN = 16  # identical frames (≈0.4 s) that must close a segment's overlap 
 OVERLAP = 8.0  # seconds a segment's encoder runs past its end
 SEGMENT = 240.0  # target seconds per segment
 READ = 1 << 16  # samples per encoder call
+COPY = 1 << 20  # bytes of kept frames written at a time
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _RATES = (44100, 48000, 32000)
 
@@ -62,6 +70,45 @@ def parallel_workers() -> int:
 # ── frames ──────────────────────────────────────────────────────────────────────
 
 
+def _frame_size(header: int, at: int) -> int:
+    """Bytes of the MPEG-1 layer III frame whose 32-bit header is ``header``.
+
+    :raises ValueError: not such a header (``at``: its byte offset, for the message)."""
+    index, rate = (header >> 12) & 15, (header >> 10) & 3
+    mpeg1_layer3 = header >> 21 == 0x7FF and (header >> 19) & 3 == 3 and (header >> 17) & 3 == 1
+    if not mpeg1_layer3 or index in (0, 15) or rate == 3:
+        raise ValueError(f"not an MPEG-1 layer III frame at byte {at}")
+    return 144_000 * _BITRATES[index] // _RATES[rate] + ((header >> 9) & 1)
+
+
+def _cbr_offsets(data: bytes) -> array | None:
+    """The frame offsets (and, last, the length) of a CBR stream laid out as LAME pads
+    (frame ``f`` padded when ``f·(144000·kbps mod rate)`` passes a multiple of the rate),
+    checked against every frame's header at once; ``None`` when the stream is not so."""
+    if len(data) < 4:
+        return None
+    header = int.from_bytes(data[:4], "big")
+    try:
+        plain = _frame_size(header & ~(1 << 9), 0)
+    except ValueError:
+        return None
+    kbps, rate = _BITRATES[(header >> 12) & 15], _RATES[(header >> 10) & 3]
+    step = 144_000 * kbps % rate
+    count = int(len(data) / (plain + step / rate)) + 3
+    frames = np.arange(count + 1, dtype=np.int64)
+    offsets = frames * plain + np.maximum(((frames - 1) * step + rate - 1) // rate, 0)
+    n = int(np.searchsorted(offsets, len(data)))
+    if n > count or offsets[n] != len(data):
+        return None
+    offsets = offsets[: n + 1]
+    raw, starts = np.frombuffer(data, np.uint8), offsets[:-1]
+    padded = (raw[starts + 2] >> 1) & 1
+    same = (raw[starts] == data[0]) & (raw[starts + 1] == data[1])
+    same &= (raw[starts + 2] & 0xFD) == (data[2] & 0xFD)
+    same &= (raw[starts + 3] == data[3]) & (padded == np.diff(offsets) - plain)
+    return array("q", offsets.tolist()) if bool(same.all()) else None
+
+
 class Mp3Stream:
     """An MPEG-1 layer III byte stream parsed frame by frame as bytes arrive.
 
@@ -81,10 +128,7 @@ class Mp3Stream:
         data, at = self.data, self._next
         while at + 4 <= len(data):
             header = int.from_bytes(data[at : at + 4], "big")
-            if header >> 21 != 0x7FF or (header >> 19) & 3 != 3 or (header >> 17) & 3 != 1:
-                raise ValueError(f"not an MPEG-1 layer III frame at byte {at}")
-            kbps, rate = _BITRATES[(header >> 12) & 15], _RATES[(header >> 10) & 3]
-            size = 144_000 * kbps // rate + ((header >> 9) & 1)
+            size = _frame_size(header, at)
             if at + size > len(data):
                 break
             side = at + 4 + (0 if header >> 16 & 1 else 2)
@@ -96,6 +140,24 @@ class Mp3Stream:
 
     def __len__(self) -> int:
         return len(self.offsets)
+
+    @staticmethod
+    def frame_offsets(data: bytes) -> array:
+        """The byte offset of every frame of the whole stream ``data`` and, last, its
+        length.
+
+        :raises ValueError: ``data`` is not MPEG-1 layer III frames from end to end."""
+        predicted = _cbr_offsets(data)
+        if predicted is not None:
+            return predicted
+        offsets, at = array("q"), 0
+        while at + 4 <= len(data):
+            offsets.append(at)
+            at += _frame_size(int.from_bytes(data[at : at + 4], "big"), at)
+        if at != len(data):
+            raise ValueError("the MP3 stream ends inside a frame")
+        offsets.append(at)
+        return offsets
 
     def end(self, i: int) -> int:
         """Byte offset where frame ``i`` ends (the end of the parsed data for the last)."""
@@ -205,6 +267,9 @@ class Segment:
     covered: int = 0  # samples fed to the encoder so far (from start)
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    pause: int = 0  # feed up to this sample first and note the frames encoded by then
+    fixed: int = -1  # the frames encoded from samples before ``pause`` alone
+    held: threading.Event = field(default_factory=threading.Event)  # ``fixed`` is known
 
     @property
     def first(self) -> int:
@@ -236,13 +301,16 @@ def split_encode(
     kbps: int,
     workers: int = 2,
     sink: BinaryIO | None = None,
+    reuse: Reuse | None = None,
 ) -> array:
     """Encode int16 ``(m, c)`` ``blocks`` (``c`` is 1 or ``channels``; one channel is
     duplicated) of about ``total`` samples at ``rate`` Hz into the MP3 file ``path``,
     ``workers`` encoders from ``new_encoder`` at a time.  The file decodes to the samples
     one encoder's output decodes to.  Returns the byte offset of every frame and, last,
     the file's size.  With ``sink`` the frames are written there instead (``path`` then
-    only places the spool).
+    only places the spool).  With ``reuse`` the PCM's cells are hashed on the way, and
+    when the previous master encoded the same PCM up to some cell, its frames are kept up
+    to a join before that cell (see :mod:`.reuse`): encoders start only there.
 
     :raises OSError: the spool or the output could not be written.
     """
@@ -250,22 +318,44 @@ def split_encode(
     threads: list[threading.Thread] = []
     marks = array("q")
     failure: list[BaseException] = []
+    cells = reuse.cells if reuse is not None else None
+    waiting = reuse is not None and reuse.previous is not None  # for the first changed cell
+
+    def begin(out: BinaryIO, total: int) -> list[threading.Thread]:
+        assert spool is not None
+        unit = grid(rate, kbps)
+        head = _head(reuse, unit, rate, new_encoder) if waiting else None
+        base = head.start if head is not None else 0
+        spans = [(base + a, base + b) for a, b in plan(total - base, rate, unit)]
+        segments = _segments(spans, rate)
+        if head is not None:
+            segments[0].pause = head.change
+        started = _start(segments, spool, channels, new_encoder, workers)
+        # frames are joined and written as segments finish: only a few segments' bytes
+        # are ever held
+        joiner = (segments, spool, channels, out, marks, head)
+        return [*started, _thread(_join, failure, *joiner)]
+
     try:
         with open(path, "wb") if sink is None else nullcontext(sink) as out:
             try:
                 for block in blocks:
                     if spool is None:
                         spool = Spool(path.with_name(f".{path.name}.pcm"), block.shape[1])
-                        segments = _segments(total, rate, kbps)
-                        threads = _start(segments, spool, channels, new_encoder, workers)
-                        # frames are joined and written as segments finish: only a few
-                        # segments' bytes are ever held
-                        joiner = (segments, spool, channels, out, marks)
-                        threads.append(_thread(_join, failure, *joiner))
                     spool.write(block)
+                    if cells is not None:
+                        cells.feed(block)
+                    if not threads and not (waiting and cells.changed is None):
+                        threads = begin(out, total)
                 if spool is None:
                     raise ValueError("no audio to encode")
                 spool.finish()
+                if cells is not None:
+                    cells.finish()
+                if waiting and cells.changed is None:  # the very same PCM: the same frames
+                    _keep_frames(out, reuse, len(reuse.previous.offsets) - 1, marks)
+                elif not threads:
+                    threads = begin(out, spool.total)
             except BaseException:
                 if spool is not None:
                     spool.finish(failed=True)
@@ -279,6 +369,28 @@ def split_encode(
         if spool is not None:
             spool.close()
     return marks
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """Where a re-encode starts: the first sample that may differ from the previous
+    master (``change``) and the grid point ``start``, OVERLAP seconds or more before it,
+    where the first new encoder starts."""
+
+    reuse: Reuse
+    start: int
+    change: int
+    new_encoder: Callable[[], object]
+
+
+def _head(
+    reuse: Reuse, unit: int, rate: int, new_encoder: Callable[[], object]
+) -> Head | None:
+    """The :class:`Head` for the first changed cell; ``None`` when it comes too early for
+    anything to be kept."""
+    change = reuse.cells.changed * reuse.cells.size
+    start = (change - round(OVERLAP * rate)) // unit * unit
+    return Head(reuse, start, change, new_encoder) if start >= unit else None
 
 
 def _thread(
@@ -297,8 +409,7 @@ def _thread(
     return thread
 
 
-def _segments(total: int, rate: int, kbps: int) -> list[Segment]:
-    spans = plan(total, rate, grid(rate, kbps))
+def _segments(spans: list[tuple[int, int]], rate: int) -> list[Segment]:
     overlap = round(OVERLAP * rate)
     return [
         Segment(a, b, sys.maxsize if i == len(spans) - 1 else b + overlap, i == len(spans) - 1)
@@ -326,10 +437,15 @@ def _start(
                 return
             try:
                 segment.encoder = new_encoder()
+                if segment.pause:
+                    _feed(segment, spool, channels, segment.pause)
+                    segment.fixed = len(segment.stream)
+                    segment.held.set()
                 _feed(segment, spool, channels, segment.until)
             except BaseException as exc:  # re-raised by the joiner
                 segment.error = exc
             finally:
+                segment.held.set()
                 segment.done.set()
 
     count = min(workers, len(segments))
@@ -354,24 +470,28 @@ def _feed(segment: Segment, spool: Spool, channels: int, until: int) -> None:
         segment.stream.feed(segment.encoder.encode(pcm))
         at += pcm.shape[0]
     segment.covered = at - segment.start
-    if segment.last and at >= spool.total:
+    if segment.last and until == sys.maxsize:  # the loop ran to the end of the audio
         segment.stream.feed(segment.encoder.flush())
         segment.encoder = None
 
 
-def _join_point(chain: Segment, nxt: Segment) -> int | None:
+def _join_point(chain: Segment, nxt: Segment, limit: int | None = None) -> int | None:
     """The global frame from which ``nxt`` can replace ``chain``: the start of a run of
-    at least MIN_RUN equal frames lasting to the end of what both have encoded."""
+    at least MIN_RUN equal frames lasting to the end of what both have encoded (of
+    ``nxt``'s first ``limit`` frames)."""
     offset = nxt.first - chain.first  # chain's local index of nxt's first frame
-    last = min(len(chain.stream), len(nxt.stream) + offset) - 1
+    count = len(nxt.stream) if limit is None else min(limit, len(nxt.stream))
+    last = min(len(chain.stream), count + offset) - 1
     i, run = last, 0
     while i > offset and chain.stream.key(i) == nxt.stream.key(i - offset):
         i, run = i - 1, run + 1
     return chain.first + i + 1 if run >= MIN_RUN else None
 
 
-def _ready(segment: Segment, spool: Spool) -> Segment:
-    segment.done.wait()
+def _ready(segment: Segment, spool: Spool, held: bool = False) -> Segment:
+    """``segment`` once it is done (or ``held``: has passed its pause); raises what
+    stopped it."""
+    (segment.held if held else segment.done).wait()
     if spool.failed:
         raise RuntimeError("the audio stopped before the end")
     if segment.error is not None:
@@ -380,12 +500,21 @@ def _ready(segment: Segment, spool: Spool) -> Segment:
 
 
 def _join(
-    segments: list[Segment], spool: Spool, channels: int, out: BinaryIO, marks: array
+    segments: list[Segment],
+    spool: Spool,
+    channels: int,
+    out: BinaryIO,
+    marks: array,
+    head: Head | None = None,
 ) -> None:
     """Write the segments' frames in order, each segment taking over from the frame where
-    its predecessor's frames have become equal to its own."""
-    chain, begin = _ready(segments[0], spool), 0  # begin: chain's first unwritten frame (local)
-    for nxt in segments[1:]:
+    its predecessor's frames have become equal to its own (the first from the previous
+    master's frames, after a ``head``)."""
+    if head is None:  # begin: chain's first unwritten frame (local)
+        chain, begin, rest = _ready(segments[0], spool), 0, segments[1:]
+    else:
+        chain, begin, rest = _take_over(head, segments, spool, channels, out, marks)
+    for nxt in rest:
         _ready(nxt, spool)
         while (point := _join_point(chain, nxt)) is None:
             if spool.failed:
@@ -417,3 +546,47 @@ def _write(out: BinaryIO, stream: Mp3Stream, begin: int, cut: int, marks: array)
     marks.extend(o + base for o in stream.offsets[begin:cut])
     marks.append(stop + base)
     out.write(stream.data[start:stop])
+
+
+def _take_over(
+    head: Head,
+    segments: list[Segment],
+    spool: Spool,
+    channels: int,
+    out: BinaryIO,
+    marks: array,
+) -> tuple[Segment, int, list[Segment]]:
+    """Keep the previous master's frames up to a run of frames equal to the first new
+    segment's, among those it encoded from samples before the change alone; returns the
+    chain, its first unwritten frame and the segments still to join.  Without such a run
+    an encoder from the start takes the kept frames' place (nothing was written yet).
+    The kept frames are written while the new segments are being encoded."""
+    nxt = _ready(segments[0], spool, held=True)
+    previous = head.reuse.previous
+    assert previous is not None
+    first = max(0, nxt.first - 4)  # a few frames before: the bit reservoir lies in them
+    last = min(len(previous.offsets) - 1, nxt.first + nxt.fixed)
+    kept = Segment(first * FRAME, nxt.start, nxt.start, False)
+    if last > first:
+        kept.stream.feed(previous.data[previous.offsets[first] : previous.offsets[last]])
+    point = _join_point(kept, nxt, nxt.fixed)
+    if point is not None:
+        _keep_frames(out, head.reuse, point, marks)
+        return _ready(nxt, spool), point - nxt.first, segments[1:]
+    catch = Segment(0, nxt.start, head.change, False)
+    catch.encoder = head.new_encoder()
+    _feed(catch, spool, channels, catch.until)
+    return catch, 0, segments
+
+
+def _keep_frames(out: BinaryIO, reuse: Reuse, count: int, marks: array) -> None:
+    """Write the previous master's first ``count`` frames (the start of the output)."""
+    previous = reuse.previous
+    assert previous is not None and not marks
+    end = previous.offsets[count]
+    view = memoryview(previous.data)
+    for at in range(0, end, COPY):
+        out.write(view[at : min(end, at + COPY)])
+    marks.extend(previous.offsets[:count])
+    marks.append(end)
+    reuse.reused = count

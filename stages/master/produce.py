@@ -103,10 +103,13 @@ def master_timeline(
     tags: Tags,
     step: Step = None,
     level: float | None = None,
+    reuse: Path | None = None,
 ) -> Mastered:
     """Level, master, encode and verify ``timeline`` into ``out``; returns the result.
     ``step(label)`` is told when each step starts (leveling, then encoding); ``level`` is
-    the timeline's integrated loudness when the caller knows it."""
+    the timeline's integrated loudness when the caller knows it; ``reuse`` is a folder
+    where the previous master's MP3 frames are kept, reused where the PCM is the same (see
+    :mod:`.reuse`; the file decodes to the very samples a master from scratch gives)."""
     _tell(step, "leveling speakers")
     audio, speakers, estimate = _prepare(timeline, options, level)
     _tell(step, f"encoding and verifying {options.format}")
@@ -121,6 +124,7 @@ def master_timeline(
                 tmp,
                 lambda p: write_tags(p, enc.format, tags),
                 estimate,
+                reuse,
             )
     del audio
     offset = layout_offset(done.channels, enc.channels)
@@ -143,6 +147,7 @@ def master_timeline(
         "turns": _turn_spread(done.hops, timeline, _hop_loudness(done.hops)),
         "gaps": _gap_report(timeline.placed),
         "attempts": attempt_report(list(done.attempts)),
+        "reused_seconds": round(done.attempts[-1].reused, 2),
     }
     # the PCM length is what a gapless player plays (decoders without LAME-tag support
     # add the encoder's ~25 ms priming and padding)
@@ -326,6 +331,7 @@ def episode_tags(
 
 
 DATE_FILE = "master-date.txt"
+REUSE = ".master-reuse"  # the previous master's frames and PCM digests (see .reuse)
 
 
 def episode_date(run_dir: Path | None) -> str:
@@ -400,7 +406,7 @@ def master_episode(
     chapters = chapter_marks(script, segments, length)
     out = run_dir / f"{options.filename}.{options.format}"
     tags = episode_tags(episode, options, chapters, run_dir)
-    mastered = master_timeline(timeline, options, out, tags, step)
+    mastered = master_timeline(timeline, options, out, tags, step, reuse=run_dir / REUSE)
     _tell(step, "writing transcripts")
     with writing(run_dir):
         files = _write_texts(run_dir, options.filename, script, segments, chapters)
