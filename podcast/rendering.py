@@ -116,8 +116,10 @@ class Renderer:
             content_hash(settings[id(e)], self.voices[t.speaker].key, language, t.speaker, t.text)
             for t, e in zip(turns, engines, strict=True)
         ]
-        missing = [i for i, key in enumerate(keys) if not self._clip_path(key).exists()]
-        done = len(turns) - len(missing)
+        unique = dict.fromkeys(keys)  # a line said twice the same way ("Right.") is rendered once
+        missing = [keys.index(key) for key in unique if not self._clip_path(key).exists()]
+        copies = {i: keys.count(keys[i]) for i in missing}
+        done = len(turns) - sum(copies.values())
         self._report(done, len(turns), "turn")
         for engine in {id(engines[i]): engines[i] for i in missing}.values():
             group = [i for i in missing if engines[i] is engine]
@@ -125,8 +127,9 @@ class Renderer:
             jobs = [(turns[i], self.voices[turns[i].speaker]) for i in group]
             rate = engine.capabilities().sample_rate
             for position, audio in engine.synthesize_turns(jobs, language):  # type: ignore[attr-defined]
-                self._write(self._clip_path(keys[group[position]]), audio, rate, engine.name)
-                done += 1
+                index = group[position]
+                self._write(self._clip_path(keys[index]), audio, rate, engine.name)
+                done += copies[index]
                 self._report(done, len(turns), "turn")
         return [self._clip(self._clip_path(key), (i,), None, key) for i, key in enumerate(keys)]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["PERFORMANCE_OPTIONS", "Budget", "sound_key", "cpu_session", "join_sentences", "render_concurrently", "run_options", "worker_count"]
+__all__ = ["PERFORMANCE_OPTIONS", "Budget", "sound_key", "cpu_session", "join_sentences", "render_concurrently", "render_turns", "run_options", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -88,6 +88,17 @@ def run_options() -> Any:
     options = ort.RunOptions()
     options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
     return options
+
+
+def render_turns(
+    synthesize: Callable[[Any, Any, str], R], turns: Iterable[tuple[Any, Any]], language: str, workers: int
+) -> Iterator[tuple[int, R]]:
+    """``(position, synthesize(turn, voice, language))`` for every ``(turn, voice)``, ``workers``
+    at a time, the longest texts first so that no core sits idle while one long turn finishes."""
+    jobs = list(turns)
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0].text)) if workers > 1 else list(range(len(jobs)))
+    for rank, audio in render_concurrently(lambda i: synthesize(*jobs[i], language), order, workers):
+        yield order[rank], audio
 
 
 def render_concurrently(render: Callable[[T], R], jobs: Sequence[T], workers: int) -> Iterator[tuple[int, R]]:

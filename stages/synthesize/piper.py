@@ -32,7 +32,7 @@ from podcast import (
     option,
 )
 
-from .onnx_voice import cpu_session, join_sentences, render_concurrently, run_options, sound_key, worker_count
+from .onnx_voice import cpu_session, join_sentences, render_turns, run_options, sound_key, worker_count
 
 __all__ = ["PiperEngine", "PiperOptions"]
 
@@ -166,7 +166,7 @@ class PiperEngine(TurnEngine[PiperOptions]):
         if self._run_options is None:
             self.load()
         workers = worker_count(self.options.workers)
-        return render_concurrently(lambda job: self.synthesize_turn(job[0], job[1], language), list(turns), workers)
+        return render_turns(self.synthesize_turn, turns, language, workers)
 
     def _infer(self, loaded: _Loaded, ids: list[int], speaker: int | None) -> Any:
         import numpy as np

@@ -83,7 +83,7 @@ class OfflineWriter(ReportingWriter):
     """Deterministic extractive dialogue (no key, no network)."""
 
     name: ClassVar[str] = "offline"
-    version: ClassVar[str] = "6"
+    version: ClassVar[str] = "7"
     Options: ClassVar[type] = OfflineOptions
     rank: ClassVar[int] = 10  # ``auto``'s fallback: always available
 
@@ -321,18 +321,20 @@ class _Dialogue:
         where = "_first" if index == 0 else "_last" if index == len(self.plan.sections) - 1 > 0 else ""
         kind = heading_kind(heading, self.language)
         inline = self.inline(heading)
+        # a question that names the heading is its own transition; only the last part is announced
+        move = self.phrase(f"move{where}", heading) if where == "_last" else ""
         if kind == "question":
-            return self.join(self.phrase(f"move{where}", heading), heading)
+            return self.join(move, heading)
         if kind in ("gerund", "wh"):
-            return self.join(self.phrase(f"move{where}", heading), self.phrase(f"ask_{kind}", heading, heading=inline))
+            return self.join(move, self.phrase(f"ask_{kind}", heading, heading=inline))
         if kind == "noun":
             enter = self.phrase(f"enter{where}", heading, heading=inline)
         else:
             enter = self.phrase(f"move{where}", first)
         subject, verb = definition_subject(first) if self.language == "en" else ("", "")
-        if subject and index == 0:
+        if subject and index == 0:  # right after the welcome: the definition is the way in
             self.asked.add(f"the {subject.split(' ', 1)[-1]}")
-            return self.join(enter, self.phrase("ask_definition", first, subject=subject, verb=verb))
+            return self.phrase("ask_definition", first, subject=subject, verb=verb)
         term = self.term(index, first)
         if term and (self.language != "zh" or term.startswith("《")):
             return self.join(enter, self.phrase("ask_term", first, term=term))

@@ -105,6 +105,19 @@ def test_turn_engine_clips_are_cached_per_turn(episode_factory):
     assert second.rendering.clips[0] == first.rendering.clips[0]
 
 
+def test_a_line_said_twice_the_same_way_is_rendered_once(episode_factory):
+    stage = stage_for_engine(EspeakEngine)()
+    episode = _script(episode_factory, 4)
+    again = Turn("S2", "Right.")
+    turns = (episode.script.turns[0], again, episode.script.turns[2], again)
+    done = _run(stage, replace(episode, script=replace(episode.script, turns=turns)))
+    assert done.meta["synthesize.details"]["synthesized"] == 3
+    clips = done.rendering.clips
+    assert [c.turns for c in clips] == [(0,), (1,), (2,), (3,)]
+    assert clips[1].path == clips[3].path and clips[1].path.exists()
+    assert len({c.path for c in clips}) == 3
+
+
 def test_capabilities_are_checked_before_any_work(episode_factory):
     stage = stage_for_engine(EspeakEngine)()
     episode = _script(episode_factory)

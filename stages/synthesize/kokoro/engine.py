@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from podcast import Audio, Capabilities, ConfigError, Script, SynthesisError, Turn, TurnEngine, Voice, option
 
-from ..onnx_voice import Budget, cpu_session, join_sentences, render_concurrently, run_options, sound_key, worker_count
+from ..onnx_voice import Budget, cpu_session, join_sentences, render_turns, run_options, sound_key, worker_count
 from .g2p import MandarinG2P, english_phonemes, language_spans, split_sentences
 from .model import assemble, data_file, missing_packages
 from .voices import VoiceTable
@@ -154,7 +154,7 @@ class KokoroEngine(TurnEngine[KokoroOptions]):
     def synthesize_turns(self, turns: Any, language: str) -> Any:
         self.load()
         workers = worker_count(self.options.workers)
-        return render_concurrently(lambda job: self.synthesize_turn(job[0], job[1], language), list(turns), workers)
+        return render_turns(self.synthesize_turn, turns, language, workers)
 
     def phoneme_chunks(self, text: str, language: str) -> list[str]:
         """The phoneme strings of ``text``, one per model call."""
