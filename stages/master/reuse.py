@@ -8,7 +8,10 @@ each.  The next master of the same folder hashes its PCM as it streams out and c
 the cells equal from the start are encoded exactly as before, so up to a few seconds
 before the first cell that differs, the previous frames are kept, and encoders start
 there instead of at 0 (:func:`~.mp3split.split_encode` joins them to the kept frames at a
-run of identical frames, as it joins its own segments).
+run of identical frames, as it joins its own segments).  The verifying decode runs in
+pieces planned from the frames alone (:func:`~.codecs._measure_pieces`); the measurements
+of every piece are kept too (``pieces.npz``), and those of the pieces that decode from
+kept frames are taken instead of decoded again.
 
 Nothing here can change the result: the digests are of the very samples the encoders
 see, the stream is checked against the digest the sidecar recorded, and whatever does
