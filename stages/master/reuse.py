@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -117,7 +118,8 @@ class Reuse:
     frames besides the PCM).  :attr:`previous` is the last master's stream when it
     is intact and was made the same way; :meth:`keep` opens the file the new stream is
     written to, :meth:`commit` records it (with the new cells' digests) for the next
-    run, :meth:`close` closes it.  :attr:`reused` tells how many frames were kept (set by the encoder)."""
+    run, :meth:`close` closes it.  :attr:`reused` tells how many frames were kept (set
+    by the encoder)."""
 
     def __init__(self, folder: Path, key: dict[str, Any], size: int) -> None:
         self.folder = folder
@@ -209,8 +211,6 @@ class Verified:
 
     def record(self, pieces: dict[Piece, Summary]) -> None:
         from podcast.runfiles import atomic_write_bytes
-
-        import io
 
         plan = np.array(list(pieces), dtype=np.int64).reshape(-1, 3)
         summaries = list(pieces.values())
