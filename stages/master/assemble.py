@@ -156,14 +156,24 @@ def assemble(
 def speaker_loudness(
     audio: np.ndarray, sample_rate: int, placed: Sequence[Placed]
 ) -> dict[str, float]:
-    """Gated integrated loudness (LUFS) of each speaker over all their turns together."""
-    meters: dict[str, LoudnessMeter] = {}
+    """Gated integrated loudness (LUFS) of each speaker over all their turns together
+    (the speakers measured at the same time, a core each)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .mp3split import parallel_workers
+
+    turns: dict[str, list[Placed]] = {}
     for turn in placed:
-        meter = meters.setdefault(
-            turn.speaker, LoudnessMeter(sample_rate, audio.shape[0], true_peak=False)
-        )
-        meter.feed(audio[:, round(turn.start * sample_rate) : round(turn.end * sample_rate)])
-    return {who: meter.result().integrated for who, meter in meters.items()}
+        turns.setdefault(turn.speaker, []).append(turn)
+
+    def measure(own: list[Placed]) -> float:
+        meter = LoudnessMeter(sample_rate, audio.shape[0], true_peak=False)
+        for turn in own:
+            meter.feed(audio[:, round(turn.start * sample_rate) : round(turn.end * sample_rate)])
+        return meter.result().integrated
+
+    with ThreadPoolExecutor(max(1, min(len(turns), parallel_workers()))) as pool:
+        return dict(zip(turns, pool.map(measure, turns.values()), strict=True))
 
 
 def level_speakers(

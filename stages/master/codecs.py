@@ -9,11 +9,9 @@ chunk, so no stereo copy of the episode is ever held in memory.
 
 from __future__ import annotations
 
-import io
 import math
 import shutil
 import subprocess
-import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +24,7 @@ import numpy as np
 from podcast.errors import InputError, OutputError
 
 from .meter import Loudness, LoudnessMeter
+from .verify import HALF_MIN, Early, Piece, measure_pieces, widened
 
 if TYPE_CHECKING:
     from .reuse import Reuse, Verified
@@ -77,6 +76,7 @@ class Written:
     twin_offsets: array | None = None
     reused: float = 0.0  # seconds of frames kept from the previous master (see .reuse)
     verified: Verified | None = None  # its verification's pieces, for measure_file
+    early: dict[Piece, LoudnessMeter] | None = None  # pieces measured as it was written
 
     def close(self) -> None:
         """Drop the twin (its space is freed)."""
@@ -256,13 +256,18 @@ def _encode_mp3(
             reuse=keep,
         )
         try:
-            written = _split_mp3(encode, path, enc, carrier, keep)
+            written = _split_mp3(encode, path, enc, carrier, keep, total // FRAME_SAMPLES)
         except BaseException:
             if keep is not None:
                 keep.close()
             raise
         if keep is not None:
-            keep.commit()
+            try:
+                keep.commit()
+            except BaseException:
+                written.close()
+                keep.close()
+                raise
             if written.twin is None:  # else the twin is the kept stream: closed with it
                 keep.close()
             seconds = keep.reused * FRAME_SAMPLES / enc.sample_rate
@@ -303,15 +308,22 @@ def _split_mp3(
     enc: Encoding,
     carrier: int | None,
     keep: Reuse | None,
+    frames: int,
 ) -> Written:
     """Run ``encode`` (:func:`~.mp3split.split_encode` with all but its sink) into
     ``path``; a stream kept for reuse gets a copy of what the encoders write (for a
-    carried master, the mono stream, which is also the twin decoded to verify)."""
+    carried master, the mono stream, which is also the twin decoded to verify).  A
+    stream long enough to be verified in pieces (``frames``: about how many it will
+    hold) is measured as it is written, see :class:`~.verify.Early`."""
     if carrier is None:
-        if keep is None:
-            return Written(encode())
         with open(path, "wb") as out:
-            return Written(encode(sink=_Tee(out, keep.keep())))
+            early = _early(path, frames, enc, keep)
+            try:
+                sink = _Tee(out, keep.keep()) if keep is not None else out
+                marks = encode(sink=sink, wrote=_noting(out, early))
+            finally:  # stopped before the file is tagged (which moves its frames)
+                measured = early.finish() if early is not None else None
+        return Written(marks, early=measured)
     import tempfile
 
     from .mp3stereo import JointStereo
@@ -322,10 +334,14 @@ def _split_mp3(
         twin = keep.keep()
     else:
         twin = tempfile.TemporaryFile(dir=path.parent) if proc else None
+    early = None
     try:
+        if twin is not None and proc:
+            early = _early(Path(f"/proc/self/fd/{twin.fileno()}"), frames, enc, keep, 2)
         with open(path, "wb") as out:
             stereo = JointStereo(out, enc.bitrate)
-            marks = encode(sink=_Tee(stereo, twin) if twin is not None else stereo)
+            sink = _Tee(stereo, twin) if twin is not None else stereo
+            marks = encode(sink=sink, wrote=_noting(twin, early))
             stereo.close()
         if twin is not None:
             twin.flush()
@@ -333,9 +349,34 @@ def _split_mp3(
         if twin is not None and keep is None:
             twin.close()
         raise
+    finally:
+        measured = early.finish() if early is not None else None
     if not proc and twin is not None:
         return Written(stereo.offsets)
-    return Written(stereo.offsets, twin, marks)
+    return Written(stereo.offsets, twin, marks, early=measured)
+
+
+def _early(
+    path: Path, frames: int, enc: Encoding, keep: Reuse | None, channels: int | None = None
+) -> Early | None:
+    """A :class:`~.verify.Early` measuring ``path`` as it is written, for a stream long
+    enough to be measured in pieces."""
+    if frames <= 2 * HALF_MIN:
+        return None
+    return Early(path, enc.sample_rate, channels or enc.channels, keep)
+
+
+def _noting(stream: BinaryIO | None, early: Early | None) -> Callable[[array], None] | None:
+    """What the encoders call after each write: flush ``stream`` (the file ``early``
+    reads) and tell ``early`` the frames written."""
+    if stream is None or early is None:
+        return None
+
+    def wrote(marks: array) -> None:
+        stream.flush()
+        early.wrote(marks)
+
+    return wrote
 
 
 def _carrier(channels: int, enc: Encoding) -> int | None:
@@ -565,10 +606,11 @@ def measure_file(path: Path, frames: Written | Sequence[int] | None = None) -> L
     """Loudness, true peak and LRA of a file, decoded block by block.
 
     An MP3 file whose frames are known (from :func:`encode_parts`, before tagging) is
-    decoded in pieces on every core, see :func:`_measure_pieces` (pieces of the previous
+    decoded in pieces on every core, see :mod:`.verify` (pieces of the previous
     master's verification are reused where the file kept its frames); a carried mono
     master through its mono twin, measured as two identical channels."""
     channels, kept = None, None
+    written = frames if isinstance(frames, Written) else None
     if isinstance(frames, Written):
         kept = frames.verified
         if frames.twin is not None:
@@ -577,175 +619,13 @@ def measure_file(path: Path, frames: Written | Sequence[int] | None = None) -> L
         else:
             frames = frames.offsets
     if frames is not None and len(frames) > 2 * HALF_MIN:
-        measured = _measure_pieces(Path(path), frames, channels, kept)
+        early = written.early if written is not None else None
+        measured = measure_pieces(Path(path), frames, channels, kept, early)
         if measured is not None:
             return measured
     # the twin's name has no suffix: read it as MP3 (to its end, not to libsndfile's guess)
     rate, decoded, blocks = _mp3_blocks(path) if channels else decode_blocks(path)
     meter = LoudnessMeter(rate, channels or decoded)
     for block in blocks:
-        meter.feed(_widened(block, channels))
+        meter.feed(widened(block, channels))
     return meter.result()
-
-
-def _widened(block: np.ndarray, channels: int | None) -> np.ndarray:
-    """``(1, m)`` ``block`` as ``channels`` identical rows (a view), else as it is."""
-    if channels is None or block.shape[0] == channels:
-        return block
-    return np.broadcast_to(block, (channels, block.shape[1]))
-
-
-HALF_MIN = 1000  # frames: files of less than twice this are measured in one piece
-PIECE = 2048  # frames per piece of a verifying decode (about 53 s at 44.1 kHz)
-WARM = 4  # frames decoded before a piece's start (3 rebuild the decoder's state)
-
-
-def _id3_size(path: Path) -> int:
-    """Bytes of the ID3v2 tag at the start of ``path`` (0 when there is none)."""
-    with open(path, "rb") as handle:
-        head = handle.read(10)
-    if len(head) < 10 or head[:3] != b"ID3":
-        return 0
-    size = 0
-    for byte in head[6:10]:
-        size = size << 7 | (byte & 0x7F)
-    return 10 + size + (10 if head[5] & 0x10 else 0)
-
-
-class _Tail(io.RawIOBase):
-    """Read-only view of a file from byte ``base`` on (libsndfile's virtual I/O)."""
-
-    def __init__(self, path: Path, base: int) -> None:
-        self._file = open(path, "rb")  # noqa: SIM115 - closed with the view
-        self._base = base
-        self._size = self._file.seek(0, io.SEEK_END) - base
-        self._file.seek(base)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        origin = {io.SEEK_SET: 0, io.SEEK_CUR: self.tell(), io.SEEK_END: self._size}[whence]
-        return self._file.seek(self._base + origin + pos) - self._base
-
-    def tell(self) -> int:
-        return self._file.tell() - self._base
-
-    def readinto(self, buffer: Any) -> int:
-        return self._file.readinto(buffer)
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
-
-
-def _reads(handle: Any, limit: int | None = None) -> Iterator[np.ndarray]:
-    """Float32 ``(m, c)`` blocks read from a soundfile ``handle`` until the end (MP3
-    lengths are estimates) or ``limit`` samples, into one reused buffer (a fresh 8 MB
-    array per read costs more in page faults than decoding it)."""
-    buffer = np.empty((BLOCK, handle.channels), dtype=np.float32)
-    left = limit if limit is not None else -1
-    while left:
-        size = BLOCK if left < 0 else min(BLOCK, left)
-        block = handle.read(size, dtype="float32", always_2d=True, out=buffer[:size])
-        if not block.shape[0]:
-            return
-        yield block
-        left -= block.shape[0] if left > 0 else 0
-
-
-def _plan_pieces(frames: Sequence[int], rate: int) -> list[tuple[int, int, int]]:
-    """``(start, cut, end)`` of each piece of a verifying decode: the piece decodes from
-    frame ``start - WARM`` (the first from 0) and measures samples ``[cut, end)``.  A piece
-    starts after every PIECE frames, WARM frames after the first frame there without the
-    padding byte (libsndfile guesses a headerless MP3's length from its first frame: then
-    the guess is long), its cut on the first 100 ms boundary after ``start``.  The plan
-    depends on the frames alone, so the same file is always measured the same way."""
-    count, hop = len(frames) - 1, round(rate / 10)
-    starts = [(0, 0)]
-    for base in range(PIECE, count - PIECE // 2, PIECE):
-        sizes = [frames[i + 1] - frames[i] for i in range(base, min(count, base + 100))]
-        start = base + sizes.index(min(sizes)) + WARM
-        starts.append((start, -(-((start + 1) * FRAME_SAMPLES) // hop) * hop))
-    ends = [cut for _, cut in starts[1:]] + [count * FRAME_SAMPLES]
-    return [(start, cut, end) for (start, cut), end in zip(starts, ends, strict=True)]
-
-
-def _measure_pieces(
-    path: Path, frames: Sequence[int], channels: int | None = None, kept: Verified | None = None
-) -> Loudness | None:
-    """Decode an MP3 in pieces (see :func:`_plan_pieces`) on every core (libsndfile
-    releases the GIL), each piece's meter primed with the WARM frames before its cut, which
-    rebuild the decoder's state (the bit reservoir and the overlap), and the meters merged
-    in order: exactly the samples one decode gives.  Pieces ``kept`` from the previous
-    master's verification (see :mod:`.reuse`) are not decoded again; the new ones are
-    recorded there.  ``None`` (measure in one piece) when the decoder does not return the
-    expected number of samples.  ``channels``: measure a mono file as that many identical
-    channels."""
-    import soundfile as sf
-
-    from .mp3split import parallel_workers
-
-    shift = _id3_size(path)
-    with sf.SoundFile(str(path)) as probe:
-        rate, channels = int(probe.samplerate), channels or int(probe.channels)
-    plan = _plan_pieces(frames, rate)
-    known = kept.known if kept is not None else {}
-    meters = [
-        LoudnessMeter.from_summary(rate, channels, known[p]) if p in known else None
-        for p in plan
-    ]
-    todo = iter([k for k, meter in enumerate(meters) if meter is None])
-    seen: dict[int, int] = {}
-
-    def piece(k: int) -> None:
-        start, cut, end = plan[k]
-        meter = LoudnessMeter(rate, channels)
-        source = _Tail(path, shift + frames[start - WARM]) if k else None
-        at = (start - WARM) * FRAME_SAMPLES if k else 0
-        with sf.SoundFile(source or str(path)) as handle:
-            for block in _reads(handle, None if k == len(plan) - 1 else end - at):
-                head = min(block.shape[0], max(0, cut - at))
-                if head:
-                    meter.prime(_widened(block[:head].T, channels))
-                if head < block.shape[0]:
-                    meter.feed(_widened(block[head:].T, channels))
-                at += block.shape[0]
-        if source is not None:
-            source.close()
-        seen[k], meters[k] = at, meter
-
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        while not errors:
-            with lock:
-                k = next(todo, None)
-            if k is None:
-                return
-            try:
-                piece(k)
-            except BaseException as exc:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(parallel_workers() - 1)]
-    for thread in threads:
-        thread.start()
-    run()
-    for thread in threads:
-        thread.join()
-    stops = [exc for exc in errors if not isinstance(exc, Exception)]
-    if stops:  # Ctrl-C (or an exit) while encoding: never swallowed by the fallback
-        raise stops[0]
-    if errors or any(seen[k] != plan[k][2] for k in seen):
-        return None
-    if kept is not None:
-        kept.record({p: m.summary() for p, m in zip(plan[:-1], meters, strict=False)})
-    total = meters[0]
-    for later in meters[1:]:
-        total.merge(later)
-    return total.result()

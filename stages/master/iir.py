@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -18,10 +19,19 @@ import numpy as np
 __all__ = ["butter_highpass_sos", "sosfilt_inplace"]
 
 
-@functools.cache
+_LOADING = threading.Lock()
+
+
 def _kernel() -> Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None:
     """scipy's compiled ``_sosfilt(sos, x, zi)`` (in place on C-contiguous ``x`` and ``zi``),
-    or ``None`` when it cannot be loaded on its own."""
+    or ``None`` when it cannot be loaded on its own; loaded once, by one thread (threads
+    loading it together made the first filter of each take seconds)."""
+    with _LOADING:
+        return _load_kernel()
+
+
+@functools.cache
+def _load_kernel() -> Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None:
     import importlib.machinery
     import importlib.util
     from pathlib import Path

@@ -62,17 +62,35 @@ class Limiter:
             self._peaks, self._done = _envelope(x, floor), x.shape[1]
 
     def _fill(self, floor: float) -> None:
-        """Compute the envelope chunk by chunk, telling waiters how far it is known."""
-        try:
-            for start, stop, own in _envelope_parts(self.x, floor):
-                self._peaks[start // BLOCK : -(-stop // BLOCK)] = own
+        """Compute the envelope chunk by chunk on every core, telling waiters how far
+        it is known (the chunks done from the start on)."""
+        from .mp3split import parallel_workers
+
+        starts = iter(range(0, self.x.shape[1], CHUNK))
+        lock, finished = threading.Lock(), {}
+
+        def work() -> None:
+            try:
+                while self._error is None:
+                    with lock:
+                        start = next(starts, None)
+                    if start is None:
+                        return
+                    stop, own = _envelope_chunk(self.x, floor, start)
+                    self._peaks[start // BLOCK : -(-stop // BLOCK)] = own
+                    with self._ready:
+                        finished[start] = stop
+                        while self._done in finished:
+                            self._done = finished.pop(self._done)
+                        self._ready.notify_all()
+            except BaseException as exc:  # raised where the envelope is waited for
                 with self._ready:
-                    self._done = stop
+                    self._error, self._done = exc, self.x.shape[1]
                     self._ready.notify_all()
-        except BaseException as exc:  # raised where the envelope is waited for
-            with self._ready:
-                self._error, self._done = exc, self.x.shape[1]
-                self._ready.notify_all()
+
+        for _ in range(parallel_workers() - 1):
+            threading.Thread(target=work, daemon=True).start()
+        work()
 
     def _known(self, stop: int) -> None:
         """Wait until the envelope of samples ``[0, stop)`` is known."""
@@ -184,17 +202,23 @@ def _envelope(x: np.ndarray, floor: float) -> np.ndarray:
 
 def _envelope_parts(x: np.ndarray, floor: float) -> Iterator[tuple[int, int, np.ndarray]]:
     """The envelope of :func:`_envelope` as ``(start, stop, blocks)`` per chunk of
-    samples, computed in chunks that overlap by one block."""
+    samples."""
+    for start in range(0, x.shape[1], CHUNK):
+        yield start, *_envelope_chunk(x, floor, start)
+
+
+def _envelope_chunk(x: np.ndarray, floor: float, start: int) -> tuple[int, np.ndarray]:
+    """The end of the chunk of samples at ``start`` and its blocks' envelope, computed
+    from the chunk and one block on either side."""
     n = x.shape[1]
-    for start in range(0, n, CHUNK):
-        stop = min(n, start + CHUNK)
-        lo, hi = max(0, start - BLOCK), min(n, stop + BLOCK)
-        window = x[:, lo:hi]
-        part = block_envelope(window[0], floor, BLOCK)
-        for channel in window[1:]:
-            np.maximum(part, block_envelope(channel, floor, BLOCK), out=part)
-        first = (start - lo) // BLOCK
-        yield start, stop, part[first : first + -(-stop // BLOCK) - start // BLOCK]
+    stop = min(n, start + CHUNK)
+    lo, hi = max(0, start - BLOCK), min(n, stop + BLOCK)
+    window = x[:, lo:hi]
+    part = block_envelope(window[0], floor, BLOCK)
+    for channel in window[1:]:
+        np.maximum(part, block_envelope(channel, floor, BLOCK), out=part)
+    first = (start - lo) // BLOCK
+    return stop, part[first : first + -(-stop // BLOCK) - start // BLOCK]
 
 
 def limit(x: np.ndarray, sample_rate: int, ceiling_db: float) -> np.ndarray:

@@ -302,6 +302,7 @@ def split_encode(
     workers: int = 2,
     sink: BinaryIO | None = None,
     reuse: Reuse | None = None,
+    wrote: Callable[[array], None] | None = None,
 ) -> array:
     """Encode int16 ``(m, c)`` ``blocks`` (``c`` is 1 or ``channels``; one channel is
     duplicated) of about ``total`` samples at ``rate`` Hz into the MP3 file ``path``,
@@ -311,6 +312,8 @@ def split_encode(
     only places the spool).  With ``reuse`` the PCM's cells are hashed on the way, and
     when the previous master encoded the same PCM up to some cell, its frames are kept up
     to a join before that cell (see :mod:`.reuse`): encoders start only there.
+    ``wrote(offsets)`` is told after each write what the output holds so far (the offset
+    of every frame, then the end), from the thread that wrote.
 
     :raises OSError: the spool or the output could not be written.
     """
@@ -338,6 +341,8 @@ def split_encode(
 
     try:
         with open(path, "wb") if sink is None else nullcontext(sink) as out:
+            if wrote is not None:
+                out = _Noted(out, lambda: wrote(marks))
             try:
                 for block in blocks:
                     if spool is None:
@@ -369,6 +374,18 @@ def split_encode(
         if spool is not None:
             spool.close()
     return marks
+
+
+class _Noted:
+    """A sink that calls ``note()`` after each write."""
+
+    def __init__(self, out: BinaryIO, note: Callable[[], None]) -> None:
+        self.out, self.note = out, note
+
+    def write(self, data: bytes) -> int:
+        count = self.out.write(data)
+        self.note()
+        return count
 
 
 @dataclass(frozen=True, slots=True)

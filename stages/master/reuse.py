@@ -9,7 +9,7 @@ the cells equal from the start are encoded exactly as before, so up to a few sec
 before the first cell that differs, the previous frames are kept, and encoders start
 there instead of at 0 (:func:`~.mp3split.split_encode` joins them to the kept frames at a
 run of identical frames, as it joins its own segments).  The verifying decode runs in
-pieces planned from the frames alone (:func:`~.codecs._measure_pieces`); the measurements
+pieces planned from the frames alone (:mod:`.verify`); the measurements
 of every piece are kept too (``pieces.npz``), and those of the pieces that decode from
 kept frames are taken instead of decoded again.
 
@@ -36,13 +36,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .verify import READ
+
 __all__ = ["GRID_DB", "Cells", "Previous", "Reuse", "Verified", "cell_samples", "quantized"]
 
 GRID_DB = 0.05  # step of every gain the chain decides (leveling, loudness, correction)
 VERSION = 1
 STREAM, SIDECAR, PIECES = "stream.mp3", "cells.json", "pieces.npz"
 Summary = tuple[np.ndarray, int, float, float]  # see LoudnessMeter.summary
-Piece = tuple[int, int, int]  # see codecs._plan_pieces
+Piece = tuple[int, int, int]  # see verify.plan_pieces
 
 
 def quantized(db: float) -> float:
@@ -200,7 +202,7 @@ def _load(folder: Path, key: dict[str, Any]) -> Previous | None:
 
 
 class Verified:
-    """The pieces of a stream's verifying decode (see :func:`~.codecs._measure_pieces`):
+    """The pieces of a stream's verifying decode (see :mod:`.verify`):
     :attr:`known` holds the previous stream's pieces (``before``, its SHA-1) that decode
     from frames the new stream kept (the first ``kept``), so the same samples;
     :meth:`record` keeps the new stream's (``after``) for the next master."""
@@ -218,6 +220,7 @@ class Verified:
         np.savez(
             buffer,
             sha1=np.array(self.after),
+            read=np.array(READ),
             plan=plan,
             lengths=np.array([s[0].size for s in summaries], dtype=np.int64),
             sums=np.concatenate([s[0] for s in summaries]) if summaries else np.zeros(0),
@@ -235,8 +238,8 @@ def _pieces(folder: Path, sha1: str, kept: int) -> dict[Piece, Summary]:
 
     try:
         with np.load(folder / PIECES, allow_pickle=False) as record:
-            if str(record["sha1"]) != sha1:
-                return {}
+            if str(record["sha1"]) != sha1 or int(record["read"]) != READ:
+                return {}  # another stream, or measured in other blocks (other last digits)
             plan, lengths, sums = record["plan"], record["lengths"], record["sums"]
             samples, peaks = record["samples"], record["peaks"]
         bounds = np.concatenate(([0], np.cumsum(lengths)))

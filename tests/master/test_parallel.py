@@ -10,14 +10,9 @@ import numpy as np
 import pytest
 
 import podcast.stages.master.mp3split as split
-from podcast.stages.master.codecs import (
-    Encoding,
-    _measure_pieces,
-    encode,
-    measure_file,
-    read_any,
-)
+from podcast.stages.master.codecs import Encoding, encode, measure_file, read_any
 from podcast.stages.master.mp3split import Mp3Stream, grid
+from podcast.stages.master.verify import measure_pieces, plan_pieces
 
 from .master_signals import speech_like
 
@@ -140,10 +135,10 @@ def test_key_ignores_filler_bits_but_not_audio(tmp_path: Path) -> None:
 def test_pieces_measure_like_one_decode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    import podcast.stages.master.codecs as codecs
+    import podcast.stages.master.verify as verify
 
     monkeypatch.setattr(split, "parallel_workers", lambda: workers)
-    monkeypatch.setattr(codecs, "PIECE", 600)  # four pieces
+    monkeypatch.setattr(verify, "PIECE", 600)  # four pieces
     audio = talk(70.0, seed=2)
     np.multiply(audio, 1.8, out=audio)  # loud: true peaks near full scale
     path = tmp_path / "m.mp3"
@@ -153,8 +148,8 @@ def test_pieces_measure_like_one_decode(
     tag = ID3()
     tag.add(TIT2(encoding=3, text=["x" * 5000]))  # the offsets move by the tag's size
     tag.save(str(path))
-    assert len(codecs._plan_pieces(frames, 44100)) == 4
-    halves, whole = _measure_pieces(path, frames), measure_file(path)
+    assert len(plan_pieces(frames, 44100)) == 4
+    halves, whole = measure_pieces(path, frames), measure_file(path)
     assert halves is not None  # the decoder gave the samples the pieces expect
     assert halves.duration == whole.duration
     assert halves.true_peak == whole.true_peak and halves.sample_peak == whole.sample_peak

@@ -64,10 +64,10 @@ COLD: dict[bool, tuple] = {}
 @pytest.fixture(scope="module", autouse=True)
 def short_pieces() -> Iterator[None]:
     """Verifying decodes in pieces of 400 frames (about 10 s), so that a minute has several."""
-    import podcast.stages.master.codecs as codecs
+    import podcast.stages.master.verify as verify
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(codecs, "PIECE", 400)
+        patch.setattr(verify, "PIECE", 400)
         yield
 
 
