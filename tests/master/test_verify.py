@@ -123,3 +123,22 @@ def test_the_priority_drop_touches_only_its_own_thread() -> None:
     thread.join()
     assert niceness == [19]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+@pytest.mark.parametrize("quality", [6, 7], ids=["stereo", "carried"])
+def test_ctrl_c_while_encoding_stops_the_measuring_thread_too(
+    tmp_path: Path, short_pieces: None, quality: int
+) -> None:
+    audio = talk(130.0, seed=5)
+
+    def interrupted() -> object:
+        for i, part in enumerate(chunks(audio, 1 << 16)):
+            if i == 40:  # 109 s in: segments are joined and measured by then
+                raise KeyboardInterrupt
+            yield part
+
+    before = threading.active_count()
+    enc = Encoding("mp3", 2, 44100, 128, mp3_quality=quality)
+    with pytest.raises(KeyboardInterrupt):
+        encode_parts(interrupted(), 1, RATE, tmp_path / "m.mp3", enc, audio.shape[1])
+    assert threading.active_count() == before
