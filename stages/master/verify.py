@@ -20,6 +20,7 @@ frames kept from the previous master are taken from its record instead (see
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -219,11 +220,14 @@ class Early:
 
 
 def _lowest_priority() -> None:
-    """Run the calling thread only when a core is idle (Linux schedules threads on their
-    own, so only this thread's niceness changes); a no-op where that is not allowed."""
+    """Run the calling thread only when a core is idle.  Linux schedules threads on
+    their own, so only this thread's niceness changes (elsewhere the call would name a
+    process: nothing is done); a no-op where that is not allowed."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
+    except OSError:
         pass
 
 

@@ -5,6 +5,7 @@ reads exactly as the file measured from scratch."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from array import array
@@ -109,7 +110,7 @@ def test_a_master_measured_while_encoded_reads_as_measured_from_scratch(
         assert with_early == again
 
 
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities: Linux")
 def test_the_priority_drop_touches_only_its_own_thread() -> None:
     before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     niceness: list[int] = []
