@@ -609,17 +609,15 @@ def measure_file(path: Path, frames: Written | Sequence[int] | None = None) -> L
     decoded in pieces on every core, see :mod:`.verify` (pieces of the previous
     master's verification are reused where the file kept its frames); a carried mono
     master through its mono twin, measured as two identical channels."""
-    channels, kept = None, None
-    written = frames if isinstance(frames, Written) else None
+    channels, kept, early = None, None, None
     if isinstance(frames, Written):
-        kept = frames.verified
+        kept, early = frames.verified, frames.early
         if frames.twin is not None:
             path, channels = Path(f"/proc/self/fd/{frames.twin.fileno()}"), 2
             frames = frames.twin_offsets
         else:
             frames = frames.offsets
     if frames is not None and len(frames) > 2 * HALF_MIN:
-        early = written.early if written is not None else None
         measured = measure_pieces(Path(path), frames, channels, kept, early)
         if measured is not None:
             return measured

@@ -64,33 +64,27 @@ class Limiter:
     def _fill(self, floor: float) -> None:
         """Compute the envelope chunk by chunk on every core, telling waiters how far
         it is known (the chunks done from the start on)."""
-        from .mp3split import parallel_workers
+        from .mp3split import on_every_core
 
-        starts = iter(range(0, self.x.shape[1], CHUNK))
-        lock, finished = threading.Lock(), {}
+        finished: dict[int, int] = {}
 
-        def work() -> None:
-            try:
-                while self._error is None:
-                    with lock:
-                        start = next(starts, None)
-                    if start is None:
-                        return
-                    stop, own = _envelope_chunk(self.x, floor, start)
-                    self._peaks[start // BLOCK : -(-stop // BLOCK)] = own
-                    with self._ready:
-                        finished[start] = stop
-                        while self._done in finished:
-                            self._done = finished.pop(self._done)
-                        self._ready.notify_all()
-            except BaseException as exc:  # raised where the envelope is waited for
-                with self._ready:
-                    self._error, self._done = exc, self.x.shape[1]
-                    self._ready.notify_all()
+        def chunk(start: int) -> None:
+            stop, own = _envelope_chunk(self.x, floor, start)
+            self._peaks[start // BLOCK : -(-stop // BLOCK)] = own
+            with self._ready:
+                finished[start] = stop
+                while self._done in finished:
+                    self._done = finished.pop(self._done)
+                self._ready.notify_all()
 
-        for _ in range(parallel_workers() - 1):
-            threading.Thread(target=work, daemon=True).start()
-        work()
+        try:
+            errors = on_every_core(chunk, range(0, self.x.shape[1], CHUNK))
+        except BaseException as exc:  # noqa: BLE001 - raised where the envelope is waited for
+            errors = [exc]
+        if errors:
+            with self._ready:
+                self._error, self._done = errors[0], self.x.shape[1]
+                self._ready.notify_all()
 
     def _known(self, stop: int) -> None:
         """Wait until the envelope of samples ``[0, stop)`` is known."""
@@ -192,19 +186,13 @@ def _envelope(x: np.ndarray, floor: float) -> np.ndarray:
 
     spilled = isinstance(x, Spill)
     peaks = Spill(x.folder, None) if spilled else np.empty(-(-x.shape[1] // BLOCK), np.float32)
-    for start, stop, own in _envelope_parts(x, floor):
+    for start in range(0, x.shape[1], CHUNK):
+        stop, own = _envelope_chunk(x, floor, start)
         if spilled:
             peaks.append(own)
         else:
             peaks[start // BLOCK : -(-stop // BLOCK)] = own
     return peaks
-
-
-def _envelope_parts(x: np.ndarray, floor: float) -> Iterator[tuple[int, int, np.ndarray]]:
-    """The envelope of :func:`_envelope` as ``(start, stop, blocks)`` per chunk of
-    samples."""
-    for start in range(0, x.shape[1], CHUNK):
-        yield start, *_envelope_chunk(x, floor, start)
 
 
 def _envelope_chunk(x: np.ndarray, floor: float, start: int) -> tuple[int, np.ndarray]:

@@ -33,14 +33,14 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .reuse import Reuse
 
-__all__ = ["MIN_RUN", "Mp3Stream", "grid", "parallel_workers", "split_encode"]
+__all__ = ["MIN_RUN", "Mp3Stream", "grid", "on_every_core", "parallel_workers", "split_encode"]
 
 FRAME = 1152  # samples per MPEG-1 layer III frame
 MIN_RUN = 16  # identical frames (≈0.4 s) that must close a segment's overlap to join there
@@ -59,12 +59,45 @@ def grid(rate: int, kbps: int) -> int:
     return FRAME * (rate // math.gcd(rate, remainder) if remainder else 1)
 
 
+T = TypeVar("T")
+_END = object()
+
 def parallel_workers() -> int:
     """Cores this process may run on (``taskset`` and cgroup affinity respected)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
+
+
+def on_every_core(job: Callable[[T], None], items: Iterable[T]) -> list[BaseException]:
+    """Run ``job(item)`` for each of ``items`` on as many threads as cores (the caller's
+    among them), in order of taking; after the first failure no more are started.
+    Returns what the jobs raised (empty when all ran)."""
+    pending = list(items)
+    queue = iter(pending)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        while not errors:
+            with lock:
+                item = next(queue, _END)
+            if item is _END:
+                return
+            try:
+                job(item)  # type: ignore[arg-type]
+            except BaseException as exc:  # handed to the caller
+                errors.append(exc)
+
+    count = min(len(pending), parallel_workers()) - 1
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    run()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 # ── frames ──────────────────────────────────────────────────────────────────────

@@ -23,7 +23,7 @@ import os
 import sys
 import threading
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .meter import Loudness, LoudnessMeter
-from .mp3split import FRAME
+from .mp3split import FRAME, on_every_core
 
 if TYPE_CHECKING:
     from .reuse import Reuse, Verified
@@ -192,15 +192,13 @@ class Early:
 
     def _next(self, k: int) -> tuple[Sequence[int], Piece] | None:
         """Wait until piece ``k`` is known and written; ``None`` once stopped."""
-        found: list[Piece | None] = [None]
-
-        def ready() -> bool:
-            found[0] = _known_piece(self._frames, k, self.rate)
-            return self._stop or found[0] is not None
-
         with self._cond:
-            self._cond.wait_for(ready)
-            return None if self._stop or found[0] is None else (self._frames, found[0])
+            while not self._stop:
+                piece = _known_piece(self._frames, k, self.rate)
+                if piece is not None:
+                    return self._frames, piece
+                self._cond.wait()
+        return None
 
     def _run(self) -> None:
         _lowest_priority()
@@ -265,9 +263,11 @@ def measure_pieces(
         meter, at = measure_piece(path, frames, plan[k], rate, channels, shift, k == len(plan) - 1)
         seen[k], meters[k] = at, meter
 
-    if not _on_every_core(piece, todo):
-        return None
-    if any(seen[k] != plan[k][2] for k in seen):
+    errors = on_every_core(piece, todo)
+    stops = [exc for exc in errors if not isinstance(exc, Exception)]
+    if stops:  # Ctrl-C (or an exit): raised, never taken for a failure
+        raise stops[0]
+    if errors or any(seen[k] != plan[k][2] for k in seen):
         return None
     if kept is not None:
         kept.record({p: m.summary() for p, m in zip(plan[:-1], meters, strict=False) if m})
@@ -277,35 +277,3 @@ def measure_pieces(
         assert later is not None
         total.merge(later)
     return total.result()
-
-
-def _on_every_core(job: Callable[[int], None], todo: list[int]) -> bool:
-    """Run ``job(k)`` for every ``k`` of ``todo`` on as many threads as cores; ``False``
-    when one failed.  Ctrl-C (or an exit) is raised, never taken for a failure."""
-    from .mp3split import parallel_workers  # looked up when called (tests set it)
-
-    queue = iter(todo)
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        while not errors:
-            with lock:
-                k = next(queue, None)
-            if k is None:
-                return
-            try:
-                job(k)
-            except BaseException as exc:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(min(len(todo), parallel_workers()) - 1)]
-    for thread in threads:
-        thread.start()
-    run()
-    for thread in threads:
-        thread.join()
-    stops = [exc for exc in errors if not isinstance(exc, Exception)]
-    if stops:
-        raise stops[0]
-    return not errors

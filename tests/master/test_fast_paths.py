@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,67 @@ def test_envelope_computed_alongside_equals_the_serial_one() -> None:
     assert np.array_equal(limiter._peaks, serial)
     assert rendered.shape == x.shape and float(np.abs(rendered).max()) <= 10 ** (-1.5 / 20) + 1e-6
     assert np.array_equal(rendered, limiter.apply(6.0))
+
+
+def test_a_failed_envelope_chunk_is_raised_where_the_envelope_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error on an envelope thread reaches the limiter's caller (no hang, no silence)."""
+    from podcast.stages.master import limiter as lim
+    from podcast.stages.master import mp3split
+
+    real = lim._envelope_chunk
+
+    def failing(x: np.ndarray, floor: float, start: int) -> tuple[int, np.ndarray]:
+        if start == lim.CHUNK:
+            raise MemoryError("chunk 2")
+        return real(x, floor, start)
+
+    monkeypatch.setattr(lim, "_envelope_chunk", failing)
+    monkeypatch.setattr(mp3split, "parallel_workers", lambda: 2)
+    rate = 24000
+    x = speech_like(3.5 * lim.CHUNK / rate, rate, seed=5, level=0.9)[np.newaxis]
+    limiter = lim.Limiter(x, rate, -1.5, 9.0)
+    raised: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            limiter.apply(6.0)
+        except MemoryError as exc:
+            raised.append(exc)
+
+    user = threading.Thread(target=use, daemon=True)
+    user.start()
+    user.join(timeout=60)  # a lost error would leave the caller waiting forever
+    assert not user.is_alive() and [str(e) for e in raised] == ["chunk 2"]
+
+
+def test_jobs_on_every_core_run_once_each_and_stop_after_a_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from podcast.stages.master import mp3split
+
+    monkeypatch.setattr(mp3split, "parallel_workers", lambda: 3)
+    done: list[int] = []
+    threads: set[int] = set()
+    both = threading.Barrier(3, timeout=10)
+
+    def job(k: int) -> None:
+        if k < 3:  # the first three wait for each other: three threads ran them
+            both.wait()
+        threads.add(threading.get_ident())
+        done.append(k)
+
+    assert mp3split.on_every_core(job, range(40)) == []
+    assert sorted(done) == list(range(40)) and len(threads) == 3
+
+    started: list[int] = []
+
+    def failing(k: int) -> None:
+        started.append(k)
+        if k == 0:
+            raise ValueError("first")
+
+    monkeypatch.setattr(mp3split, "parallel_workers", lambda: 1)
+    errors = mp3split.on_every_core(failing, range(10))
+    assert [str(e) for e in errors] == ["first"] and started == [0]
